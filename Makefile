@@ -1,0 +1,73 @@
+# edgebench — build, run, test.  `make run` and `make test` install what is missing first.
+CC      ?= cc
+PKGS    := lua5.4 hwloc libprotobuf-c zlib
+PYTHON  := /usr/bin/python3
+DEPS_OK := build/.deps-ok
+
+# pkg-config is asked lazily (=) so `make deps` works before the packages exist.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+           -Wno-unused-parameter -pthread -MMD -MP
+CPPFLAGS += -Iharness -Ibackends -Ibuild/gen $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lcsv -lm -pthread
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CPPFLAGS += -DEB_VERSION='"$(VERSION)"' -DEB_GIT_COMMIT='"$(GIT_COMMIT)"'
+
+# Sources: every .c under harness/ and backends/ (the one-concern-per-file layout means new
+# files need no Makefile edit), plus generated code in build/gen.
+LUA_SRC   := $(wildcard harness/lua/*.lua)
+GEN_C     := build/gen/onnx.pb-c.c $(patsubst harness/lua/%.lua,build/gen/lua_%.c,$(LUA_SRC))
+SRC       := $(wildcard harness/*.c backends/*/*.c backends/*/*/*.c)
+MAIN_SRC  := harness/main.c
+LIB_OBJ   := $(patsubst %.c,build/obj/%.o,$(filter-out $(MAIN_SRC),$(SRC)) $(GEN_C))
+MAIN_OBJ  := build/obj/harness/main.o
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test unit cli crosscheck models clean
+all: bin/edgebench $(UNIT_BIN)
+
+$(DEPS_OK): scripts/deps.sh
+	@bash scripts/deps.sh
+	@mkdir -p build && touch $@
+deps:
+	@bash scripts/deps.sh && mkdir -p build && touch $(DEPS_OK)
+
+build/gen/onnx.pb-c.c build/gen/onnx.pb-c.h: /usr/include/onnx/onnx.proto | $(DEPS_OK)
+	@mkdir -p build/gen
+	protoc-c --c_out=build/gen -I/usr/include/onnx /usr/include/onnx/onnx.proto
+
+build/gen/lua_%.c: harness/lua/%.lua scripts/embed_text.sh
+	@mkdir -p build/gen
+	sh scripts/embed_text.sh eb_lua_$* $< > $@
+
+# Every object waits for generated headers (a simple, always-correct order).
+build/obj/%.o: %.c | build/gen/onnx.pb-c.h $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+bin/edgebench: $(MAIN_OBJ) $(LIB_OBJ)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/tests/%: tests/unit/%.c $(LIB_OBJ) | $(DEPS_OK)
+	@mkdir -p build/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS) -lcmocka
+
+run: bin/edgebench
+	./bin/edgebench run scenarios/quickstart.lua
+
+test: bin/edgebench $(UNIT_BIN)
+	@bash tests/run.sh
+
+models: | $(DEPS_OK)
+	$(PYTHON) scripts/make_models.py
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build/obj -name '*.d' 2>/dev/null)

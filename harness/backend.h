@@ -1,0 +1,29 @@
+/* The backend registry and the thin wrappers through which the harness calls backends.
+ * Wrappers check arguments and supply defaults for optional methods (see backends/backend.h).
+ */
+#ifndef EB_HARNESS_BACKEND_H
+#define EB_HARNESS_BACKEND_H
+
+#include "../backends/backend.h"
+
+/* Built-in backends, in the order `edgebench backends` lists them. */
+size_t eb_backend_count(void);
+const eb_backend_i *eb_backend_at(size_t i);
+const eb_backend_i *eb_backend_find(const char *name); /* NULL if unknown */
+
+/* Comma-separated list of known backend names, for error messages. */
+const char *eb_backend_names(char *buf, size_t n);
+
+int eb_backend_probe(const eb_backend_i *b, char *why, size_t n);
+int eb_backend_open(const eb_backend_i *b, const eb_model *m, const eb_config *c, void **session,
+                    eb_err *err);
+int eb_backend_io(const eb_backend_i *b, void *session, eb_io *io, eb_err *err);
+int eb_backend_facts(const eb_backend_i *b, void *session, eb_model_facts *f);
+int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, size_t n_in,
+                   eb_tensor *out, size_t n_out, eb_err *err);
+void eb_backend_close(const eb_backend_i *b, void *session);
+
+/* Looks up an option by key; returns its value or `def`. */
+const char *eb_option_get(const eb_config *c, const char *key, const char *def);
+
+#endif

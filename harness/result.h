@@ -1,0 +1,42 @@
+/* The result of one trial: one flat record (hyperfine's BenchmarkResult).
+ * Doubles that were not measured are NaN and integers -1; writers print them empty. */
+#ifndef EB_RESULT_H
+#define EB_RESULT_H
+
+#include <stdint.h>
+
+#include "stats.h"
+
+typedef struct eb_result {
+    /* identity */
+    char run_id[40];
+    char scenario[128];
+    char variant[128];
+    char kind[16];
+    char base[128];
+    char backend[32];
+    int threads;
+    char cores[64];
+    int batch;
+    /* outcome: "ok", "failed" (the backend returned an error), "crashed" (the trial's process
+     * died), "timeout" */
+    char status[16];
+    char error[512];
+    /* timing */
+    long iterations;
+    double load_ms, first_ms;
+    eb_summary latency; /* ms */
+    double throughput_ips;
+    /* memory */
+    long peak_rss_kb, base_rss_kb;
+    /* model facts */
+    int64_t model_bytes, params, nonzero_params, macs;
+    /* accuracy */
+    double accuracy_top1, accuracy_top5;
+    long accuracy_samples;
+} eb_result;
+
+/* Sets identity fields empty, numbers to NaN / -1, status "ok". */
+void eb_result_init(eb_result *r);
+
+#endif

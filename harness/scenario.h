@@ -1,0 +1,81 @@
+/* Scenarios: a Lua 5.4 file that returns scenario{...}, read into a plan the runner executes.
+ * See README.md ("Scenarios") for the API.  The Lua state stays open while the scenario runs,
+ * because hooks (setup, on_trial, done) are Lua functions called between trials.
+ */
+#ifndef EB_SCENARIO_H
+#define EB_SCENARIO_H
+
+#include <stddef.h>
+
+#include "dataset.h"
+#include "err.h"
+#include "result.h"
+
+struct lua_State;
+
+extern const char *const eb_variant_kinds[]; /* "original", "quantized", ..., NULL */
+
+typedef struct eb_variant {
+    char *name;
+    char *kind;  /* one of eb_variant_kinds */
+    char *model; /* path, resolved relative to the scenario's directory when not absolute */
+    char *base;  /* name of another variant, or NULL */
+} eb_variant;
+
+typedef struct eb_measure {
+    double warmup_s;      /* default 0.5 */
+    long min_iterations;  /* default 100 */
+    double min_time_s;    /* default 1 */
+    double max_time_s;    /* default 30; caps the timed loop */
+    int accuracy;         /* run the accuracy pass when the dataset has labels (default 1) */
+    double timeout_s;     /* a trial's child is killed after this (default max_time + 120) */
+} eb_measure;
+
+/* A backend option from the scenario: backend_options = { mock = { latency_ms = 2 } }. */
+typedef struct eb_scenario_option {
+    char *backend, *key, *value;
+} eb_scenario_option;
+
+typedef struct eb_scenario {
+    char *path; /* the scenario file as given */
+    char *name;
+    int has_dataset;
+    eb_dataset_spec dataset;
+    eb_variant *variants;
+    size_t n_variants;
+    char **backends;
+    size_t n_backends;
+    int *threads;
+    size_t n_threads;
+    char **cores;
+    size_t n_cores;
+    int *batches;
+    size_t n_batches;
+    eb_measure measure;
+    char *output; /* default output dir: "results/<name>" */
+    eb_scenario_option *options;
+    size_t n_options;
+
+    struct lua_State *L;
+    int ref_setup, ref_on_trial, ref_done; /* LUA_NOREF when absent */
+} eb_scenario;
+
+/* A --set KEY=VALUE from the command line. */
+typedef struct eb_setting {
+    const char *key, *value;
+} eb_setting;
+
+/* Runs the scenario file and validates everything it names (kinds, backends, files, types).
+ * On error: -1 and one line "FILE:LINE: what is wrong; what to do" in err.
+ * `quick` shrinks measurement and dataset (see eb_scenario_apply_quick). */
+int eb_scenario_load(const char *path, const eb_setting *sets, size_t n_sets, int quick,
+                     eb_scenario *s, eb_err *err);
+void eb_scenario_free(eb_scenario *s);
+
+/* Hooks, each called under lua_pcall; absent hooks succeed.  on_trial gets the result row as
+ * a Lua table keyed by column name.  A Lua error returns -1 with "FILE:LINE: message". */
+int eb_scenario_setup(eb_scenario *s, eb_err *err);
+int eb_scenario_on_trial(eb_scenario *s, const eb_result *row, eb_err *err);
+int eb_scenario_done(eb_scenario *s, eb_err *err);
+
+#endif

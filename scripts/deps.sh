@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages edgebench needs to build, test and make its model zoo.
+# Idempotent and quick when everything is present: it asks dpkg first and calls apt only
+# for what is missing.  Usage: scripts/deps.sh [--no-models]  (--no-models skips PyTorch).
+set -euo pipefail
+
+build_pkgs=(build-essential pkg-config liblua5.4-dev libcsv-dev libhwloc-dev zlib1g-dev
+            libprotobuf-c-dev protobuf-c-compiler libonnx-dev)
+test_pkgs=(libcmocka-dev python3-cram dataset-fashion-mnist)
+model_pkgs=(python3-torch python3-onnx python3-numpy)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+[ "${1:-}" = "--no-models" ] || want+=("${model_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# An update is needed on a fresh machine (empty lists); skip it when lists are recent.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+  $sudo apt-get update -qq
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
