@@ -4,6 +4,11 @@
  *
  * Preprocessing, in this order: cast to float32, x * scale, (x - mean) / std (scalar, or one
  * value per channel where the channel is axis 0 of the sample shape), reshape, limit.
+ * The sample shape that defines channels is the file's own per-sample shape, before reshape
+ * (an N x 3 x 32 x 32 .npy has 3 channels; a 28 x 28 IDX image has 28 "channels" of rows, so
+ * give IDX images a scalar mean/std).  Reshape must keep the element count; one dimension may
+ * be -1 and is inferred, as in numpy.  Limit keeps the first N samples.  n_classes is taken
+ * over all labels in the file, before limit, so it does not depend on the subset.
  */
 #ifndef EB_DATASET_H
 #define EB_DATASET_H
@@ -68,5 +73,18 @@ int eb_idx_read(const char *path, eb_tensor *out, eb_err *err); /* float32 tenso
 int eb_idx_read_labels(const char *path, int32_t **labels, size_t *n, eb_err *err);
 int eb_csv_read(const char *path, const char *label_column, int header, eb_tensor *x,
                 int32_t **labels, eb_err *err);
+/* x.npy of any numeric dtype as a float32 tensor, N x ... */
+int eb_npy_read_f32(const char *path, eb_tensor *out, eb_err *err);
+/* y.npy: integer (or integral float) labels of shape N or N x 1. */
+int eb_npy_read_labels(const char *path, int32_t **labels, size_t *n, eb_err *err);
+/* s->count samples of s->shape, uniform in [0,1), deterministic from s->seed. */
+int eb_random_generate(const eb_dataset_spec *s, eb_tensor *out, eb_err *err);
+
+/* Helpers the readers share.  eb_tensor_to_f32 converts t (owning its data) in place;
+ * eb_labels_from_tensor converts an integer (or integral float) tensor of shape N or N x 1
+ * to int32, naming `path` in its messages. */
+int eb_tensor_to_f32(eb_tensor *t, eb_err *err);
+int eb_labels_from_tensor(const eb_tensor *t, const char *path, int32_t **labels, size_t *n,
+                          eb_err *err);
 
 #endif

@@ -26,6 +26,11 @@ void eb_device_fingerprint(char *buf, size_t n);
  * ("0,2", "0-3").  Returns -1 with a message if it names cores this device lacks. */
 int eb_device_cores_check(const char *cores, eb_err *err);
 
+/* Resolves a cores spec (as eb_device_cores_check takes it) to the PUs it names, without
+ * binding, and writes them as a list of OS PU numbers ("4-7") into `pus`.  "big"/"little" are
+ * the core kinds hwloc ranks highest/lowest; on a homogeneous device both mean "all". */
+int eb_device_cores_pus(const char *cores, char *pus, size_t n, eb_err *err);
+
 /* Binds the calling process to the PUs of `cores` with hwloc (threads then inherit it), and
  * writes the cpuset actually bound, as a list ("0-1"), into `bound`. */
 int eb_device_pin(const char *cores, char *bound, size_t n, eb_err *err);

@@ -36,6 +36,22 @@ typedef struct eb_scenario_option {
     char *backend, *key, *value;
 } eb_scenario_option;
 
+/* An option the scenario declares with option(name, default, help), so `edgebench help
+ * SCENARIO` can list what --set accepts.  All fields are text. */
+typedef struct eb_scenario_param {
+    char *name;
+    char *type;          /* "number", "boolean" or "string" */
+    char *default_value;
+    char *help;          /* "" when none */
+    char *value;         /* the value in effect: the --set one, else the default */
+} eb_scenario_param;
+
+/* A limit for choosing a configuration: constraints = { accuracy_drop = 0.01, p99_ms = 5 }. */
+typedef struct eb_scenario_constraint {
+    char *key;
+    double value;
+} eb_scenario_constraint;
+
 typedef struct eb_scenario {
     char *path; /* the scenario file as given */
     char *name;
@@ -58,6 +74,13 @@ typedef struct eb_scenario {
 
     struct lua_State *L;
     int ref_setup, ref_on_trial, ref_done; /* LUA_NOREF when absent */
+
+    /* appended after the first version */
+    char *description;               /* or NULL */
+    eb_scenario_param *params;       /* declared options, in declaration order */
+    size_t n_params;
+    eb_scenario_constraint *constraints;
+    size_t n_constraints;
 } eb_scenario;
 
 /* A --set KEY=VALUE from the command line. */

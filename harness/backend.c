@@ -1,0 +1,123 @@
+/* The registry of built-in backends and the wrappers the harness calls them through. */
+#include "backend.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../backends/mock/mock.h"
+#include "../backends/ref/ref.h"
+
+/* Built-in backends register statically; `ref` first, since it is the default. */
+static const eb_backend_i *const builtin[] = {
+    &eb_backend_ref,
+    &eb_backend_mock,
+};
+
+#define N_BUILTIN (sizeof builtin / sizeof builtin[0])
+
+size_t eb_backend_count(void)
+{
+    return N_BUILTIN;
+}
+
+const eb_backend_i *eb_backend_at(size_t i)
+{
+    return i < N_BUILTIN ? builtin[i] : NULL;
+}
+
+const eb_backend_i *eb_backend_find(const char *name)
+{
+    for (size_t i = 0; name && i < N_BUILTIN; i++)
+        if (strcmp(builtin[i]->name, name) == 0)
+            return builtin[i];
+    return NULL;
+}
+
+const char *eb_backend_names(char *buf, size_t n)
+{
+    size_t used = 0;
+    if (n)
+        buf[0] = '\0';
+    for (size_t i = 0; i < N_BUILTIN && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", builtin[i]->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+int eb_backend_probe(const eb_backend_i *b, char *why, size_t n)
+{
+    if (n)
+        why[0] = '\0';
+    if (b->api_version != EB_BACKEND_API) {
+        snprintf(why, n, "built for backend API %u, this edgebench speaks %u", b->api_version,
+                 EB_BACKEND_API);
+        return -1;
+    }
+    return b->probe ? b->probe(why, n) : 0;
+}
+
+int eb_backend_open(const eb_backend_i *b, const eb_model *m, const eb_config *c, void **session,
+                    eb_err *err)
+{
+    if (c->threads < 1 || c->batch < 1)
+        return eb_errf(err, "backend %s: threads and batch must be >= 1 (got %d, %d)", b->name,
+                       c->threads, c->batch);
+    *session = NULL;
+    err->msg[0] = '\0';
+    if (b->open(m, c, session, err) != 0) {
+        if (!err->msg[0])
+            eb_errf(err, "backend %s: could not open %s (no reason given)", b->name,
+                    m->path ? m->path : "the model");
+        return -1;
+    }
+    return 0;
+}
+
+int eb_backend_io(const eb_backend_i *b, void *session, eb_io *io, eb_err *err)
+{
+    memset(io, 0, sizeof *io);
+    if (b->io(session, io) != 0)
+        return eb_errf(err, "backend %s: could not describe the model's inputs and outputs",
+                       b->name);
+    if (io->n_inputs > EB_MAX_IO || io->n_outputs > EB_MAX_IO || io->n_outputs == 0)
+        return eb_errf(err, "backend %s: model has %zu inputs and %zu outputs (supported: up to "
+                            "%d each, at least one output)",
+                       b->name, io->n_inputs, io->n_outputs, EB_MAX_IO);
+    return 0;
+}
+
+int eb_backend_facts(const eb_backend_i *b, void *session, eb_model_facts *f)
+{
+    f->params = f->nonzero_params = f->macs = -1;
+    return b->facts ? b->facts(session, f) : 0;
+}
+
+int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, size_t n_in,
+                   eb_tensor *out, size_t n_out, eb_err *err)
+{
+    if (b->run(session, in, n_in, out, n_out, err) != 0) {
+        if (!err->msg[0])
+            eb_errf(err, "backend %s: inference failed (no reason given)", b->name);
+        return -1;
+    }
+    return 0;
+}
+
+void eb_backend_close(const eb_backend_i *b, void *session)
+{
+    if (session)
+        b->close(session);
+}
+
+const char *eb_option_get(const eb_config *c, const char *key, const char *def)
+{
+    /* The last occurrence wins, so the command line can override a scenario. */
+    const char *v = def;
+    for (size_t i = 0; i < c->n_options; i++)
+        if (strcmp(c->options[i].key, key) == 0)
+            v = c->options[i].value;
+    return v;
+}

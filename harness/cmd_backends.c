@@ -1,0 +1,20 @@
+/* `edgebench backends`: each backend, its formats, and whether it can run here. */
+#include <stdio.h>
+
+#include "backend.h"
+#include "commands.h"
+
+int eb_cmd_backends(int argc, char **argv)
+{
+    if (argc > 0)
+        return eb_cmd_fail("'backends' takes no arguments (got '%s')", argv[0]);
+    printf("%-10s %-8s %-10s %s\n", "backend", "formats", "available", "description");
+    for (size_t i = 0; i < eb_backend_count(); i++) {
+        const eb_backend_i *b = eb_backend_at(i);
+        char why[256];
+        int ok = eb_backend_probe(b, why, sizeof why) == 0;
+        printf("%-10s %-8s %-10s %s%s%s\n", b->name, b->formats, ok ? "yes" : "no",
+               b->description, ok ? "" : " -- ", ok ? "" : why);
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* `edgebench help [COMMAND|BACKEND]` */
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "commands.h"
+
+static const struct {
+    const char *name, *usage, *text;
+} help_topics[] = {
+    {"run", "edgebench run SCENARIO.lua [--out DIR] [--quick] [--set KEY=VALUE]... [-q] [--progress]",
+     "Runs every trial of a scenario (variants x backends x threads x cores x batch), each in\n"
+     "its own process, and writes OUT/results.csv, OUT/samples.csv and OUT/run.csv.\n"
+     "  --out DIR        where results go (default: the scenario's output, results/NAME)\n"
+     "  --quick          shrink warm-up, iterations and dataset so a scenario takes seconds\n"
+     "  --set KEY=VALUE  set an option the scenario declares with option(KEY, default, help)\n"
+     "  -q, --quiet      no progress and no summary\n"
+     "  --progress       progress on stderr even when it is not a terminal\n"
+     "Exit: 0 every trial ok, 1 some trial failed/crashed/timed out, 2 usage or input error."},
+    {"infer", "edgebench infer --backend NAME MODEL [--input [NAME=]X.npy]... [--output Y.npy]... [--set KEY=VALUE]...",
+     "Runs a model once on the given inputs and writes its outputs as .npy files, in the\n"
+     "model's output order (numerical debugging).  Without --output, prints each output's\n"
+     "name, shape and first values.  Without --input, feeds seeded uniform [0,1) values.\n"
+     "The batch size is taken from the first input's leading dimension.\n"
+     "  --set KEY=VALUE  a backend option (see 'edgebench help BACKEND')\n"
+     "Exit: 0 ok, 1 the backend failed to run the model, 2 usage or input error."},
+    {"backends", "edgebench backends", "Lists each backend, its model formats, and whether it is available here (and why not)."},
+    {"info", "edgebench info", "Describes this device as hwloc and the OS see it: CPU, cores, caches, core kinds,\nmemory, OS, compiler, frequency governor, load."},
+    {"help", "edgebench help [COMMAND|BACKEND]", "Shows help for a command, or a backend's options."},
+};
+
+#define N_TOPICS (sizeof help_topics / sizeof help_topics[0])
+
+static int help_backend(const eb_backend_i *b)
+{
+    printf("backend %s: %s\nformats: %s\n", b->name, b->description, b->formats);
+    if (!b->options || !b->options[0].key) {
+        printf("options: none\n");
+        return 0;
+    }
+    printf("options (scenario: backend_options = { %s = { KEY = VALUE } }):\n", b->name);
+    for (const eb_option_spec *o = b->options; o->key; o++)
+        printf("  %-14s %-7s default %-8s %s\n", o->key, o->type,
+               o->default_value && o->default_value[0] ? o->default_value : "\"\"", o->help);
+    return 0;
+}
+
+int eb_cmd_help(int argc, char **argv)
+{
+    if (argc >= 1) {
+        for (size_t i = 0; i < N_TOPICS; i++)
+            if (strcmp(argv[0], help_topics[i].name) == 0) {
+                printf("usage: %s\n\n%s\n", help_topics[i].usage, help_topics[i].text);
+                return 0;
+            }
+        const eb_backend_i *b = eb_backend_find(argv[0]);
+        if (b)
+            return help_backend(b);
+        return eb_cmd_fail("no help for '%s'; try a command (run, infer, backends, info) or a "
+                           "backend name",
+                           argv[0]);
+    }
+    printf("edgebench %s: benchmark and evaluate small AI models on the device itself.\n\n"
+           "usage:\n",
+           EB_VERSION);
+    for (size_t i = 0; i < N_TOPICS; i++)
+        printf("  %s\n", help_topics[i].usage);
+    printf("  edgebench --version\n\n'edgebench help COMMAND' says more; README.md has the "
+           "scenario API and the result columns.\n");
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* The flat per-trial record (see result.h). */
+#include "result.h"
+
+#include <math.h>
+#include <string.h>
+
+void eb_result_init(eb_result *r)
+{
+    memset(r, 0, sizeof *r); /* every identity string empty */
+    r->threads = -1;
+    r->batch = -1;
+    strcpy(r->status, "ok");
+    r->iterations = -1;
+    r->load_ms = r->first_ms = NAN;
+    r->latency.n = 0;
+    r->latency.mean = r->latency.std = r->latency.min = NAN;
+    r->latency.p50 = r->latency.p90 = r->latency.p99 = r->latency.max = NAN;
+    r->throughput_ips = NAN;
+    r->peak_rss_kb = r->base_rss_kb = -1;
+    r->model_bytes = r->params = r->nonzero_params = r->macs = -1;
+    r->accuracy_top1 = r->accuracy_top5 = NAN;
+    r->accuracy_samples = -1;
+}

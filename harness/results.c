@@ -1,0 +1,341 @@
+/* Result files: results.csv, samples.csv, run.csv (see results.h).
+ *
+ * One table of column descriptors (results_columns[]) drives the header, the writer and
+ * eb_result_field(), which the Lua on_trial hook also uses: a column is added in one place.
+ *
+ * Number formats, one rule per unit so a column never changes its precision:
+ *   *_ms            milliseconds, 6 decimals (1 ns: the resolution of CLOCK_MONOTONIC; 4
+ *                   decimals would round the mock backend's sub-microsecond overhead to 0)
+ *   throughput_ips  inferences per second, 3 decimals
+ *   accuracy_top*   a fraction in 0..1, 6 decimals
+ *   counts          integers
+ * Not measured (NaN, infinite, or a negative count) is an empty field.
+ * Fields are quoted (with libcsv's csv_fwrite) only when they hold a comma, a quote, a line
+ * break or edge spaces, so plain numbers stay unquoted for gnuplot and cram tests.
+ */
+#include "results.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <csv.h>
+
+typedef enum results_ctype {
+    RC_STR,    /* char[] member */
+    RC_INT,    /* int, negative = not measured */
+    RC_LONG,   /* long, negative = not measured */
+    RC_I64,    /* int64_t, negative = not measured */
+    RC_MS,     /* double, milliseconds */
+    RC_IPS,    /* double, per second */
+    RC_FRAC,   /* double, fraction 0..1 */
+} results_ctype;
+
+/* The documented, stable column set of results.csv, in order: append, never rename or
+ * reorder.  One list (an X-macro) expands into both the descriptor table and the
+ * NULL-terminated name array that eb_results_columns() returns. */
+#define RESULTS_COLUMNS(X)                                                                     \
+    X("run_id", RC_STR, run_id)                                                                \
+    X("scenario", RC_STR, scenario)                                                            \
+    X("variant", RC_STR, variant)                                                              \
+    X("kind", RC_STR, kind)                                                                    \
+    X("base", RC_STR, base)                                                                    \
+    X("backend", RC_STR, backend)                                                              \
+    X("threads", RC_INT, threads)                                                              \
+    X("cores", RC_STR, cores)                                                                  \
+    X("batch", RC_INT, batch)                                                                  \
+    X("status", RC_STR, status)                                                                \
+    X("error", RC_STR, error)                                                                  \
+    X("iterations", RC_LONG, iterations)                                                       \
+    X("load_ms", RC_MS, load_ms)                                                               \
+    X("first_ms", RC_MS, first_ms)                                                             \
+    X("latency_mean_ms", RC_MS, latency.mean)                                                  \
+    X("latency_std_ms", RC_MS, latency.std)                                                    \
+    X("latency_min_ms", RC_MS, latency.min)                                                    \
+    X("latency_p50_ms", RC_MS, latency.p50)                                                    \
+    X("latency_p90_ms", RC_MS, latency.p90)                                                    \
+    X("latency_p99_ms", RC_MS, latency.p99)                                                    \
+    X("latency_max_ms", RC_MS, latency.max)                                                    \
+    X("throughput_ips", RC_IPS, throughput_ips)                                                \
+    X("peak_rss_kb", RC_LONG, peak_rss_kb)                                                     \
+    X("base_rss_kb", RC_LONG, base_rss_kb)                                                     \
+    X("model_bytes", RC_I64, model_bytes)                                                      \
+    X("params", RC_I64, params)                                                                \
+    X("nonzero_params", RC_I64, nonzero_params)                                                \
+    X("macs", RC_I64, macs)                                                                    \
+    X("accuracy_top1", RC_FRAC, accuracy_top1)                                                 \
+    X("accuracy_top5", RC_FRAC, accuracy_top5)                                                 \
+    X("accuracy_samples", RC_LONG, accuracy_samples)
+
+typedef struct results_column {
+    const char *name;
+    results_ctype type;
+    size_t offset;
+} results_column;
+
+#define RESULTS_DESCRIPTOR(name, type, member) {name, type, offsetof(eb_result, member)},
+#define RESULTS_NAME(name, type, member) name,
+
+static const results_column results_columns[] = {RESULTS_COLUMNS(RESULTS_DESCRIPTOR)};
+static const char *const results_names[] = {RESULTS_COLUMNS(RESULTS_NAME) NULL};
+#define RESULTS_NCOL (sizeof results_columns / sizeof results_columns[0])
+
+/* samples.csv: identity columns taken from the result row, then the per-sample ones. */
+static const char *const samples_header[] = {"run_id", "variant", "backend", "threads",
+                                             "iteration", "latency_ms", NULL};
+
+struct eb_results {
+    char *dir;
+    char *results_path, *samples_path;
+    FILE *results, *samples;
+};
+
+const char *const *eb_results_columns(void)
+{
+    return results_names;
+}
+
+static const results_column *results_find(const char *name)
+{
+    for (size_t i = 0; i < RESULTS_NCOL; i++)
+        if (strcmp(results_columns[i].name, name) == 0)
+            return &results_columns[i];
+    return NULL;
+}
+
+static void results_format_double(double v, const char *fmt, char *buf, size_t n)
+{
+    if (!isfinite(v))
+        buf[0] = '\0';
+    else
+        snprintf(buf, n, fmt, v);
+}
+
+static void results_format(const eb_result *row, const results_column *c, char *buf, size_t n)
+{
+    const char *base = (const char *)row + c->offset;
+    long long iv;
+    double dv;
+    buf[0] = '\0';
+    switch (c->type) {
+    case RC_STR:
+        snprintf(buf, n, "%s", base);
+        return;
+    case RC_INT:
+        iv = *(const int *)(const void *)base;
+        break;
+    case RC_LONG:
+        iv = *(const long *)(const void *)base;
+        break;
+    case RC_I64:
+        iv = *(const int64_t *)(const void *)base;
+        break;
+    case RC_MS:
+        dv = *(const double *)(const void *)base;
+        results_format_double(dv, "%.6f", buf, n);
+        return;
+    case RC_IPS:
+        dv = *(const double *)(const void *)base;
+        results_format_double(dv, "%.3f", buf, n);
+        return;
+    case RC_FRAC:
+        dv = *(const double *)(const void *)base;
+        results_format_double(dv, "%.6f", buf, n);
+        return;
+    default:
+        return;
+    }
+    if (iv >= 0)
+        snprintf(buf, n, "%lld", iv);
+}
+
+void eb_result_field(const eb_result *row, const char *column, char *buf, size_t n)
+{
+    if (n == 0)
+        return;
+    buf[0] = '\0';
+    const results_column *c = results_find(column);
+    if (c)
+        results_format(row, c, buf, n);
+}
+
+/* Writes one field, quoted through libcsv only when CSV needs it. */
+static void results_put_field(FILE *f, const char *s, int first)
+{
+    if (!first)
+        fputc(',', f);
+    size_t len = strlen(s);
+    int quote = len && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' ||
+                        s[len - 1] == '\t' || strpbrk(s, ",\"\r\n") != NULL);
+    if (quote)
+        csv_fwrite(f, s, len);
+    else
+        fwrite(s, 1, len, f);
+}
+
+static void results_put_row(FILE *f, const char *const *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        results_put_field(f, fields[i], i == 0);
+    fputc('\n', f);
+}
+
+/* mkdir -p: creates every missing component of `dir`. */
+static int results_mkdirs(const char *dir, eb_err *err)
+{
+    size_t len = strlen(dir);
+    char *p = malloc(len + 1);
+    if (!p)
+        return eb_errf(err, "%s: out of memory", dir);
+    memcpy(p, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char saved = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            eb_errf(err, "%s: cannot create directory %s: %s; choose another --out", dir, p,
+                    strerror(e));
+            free(p);
+            return -1;
+        }
+        p[i] = saved;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(p);
+        return eb_errf(err, "%s: exists and is not a directory; choose another --out", dir);
+    }
+    free(p);
+    return 0;
+}
+
+static char *results_join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", dir, file);
+    return s;
+}
+
+/* Checks a stream after a write + flush; reports the path and errno. */
+static int results_check(FILE *f, const char *path, eb_err *err)
+{
+    if (fflush(f) != 0 || ferror(f))
+        return eb_errf(err, "%s: write failed: %s (disk full?)", path, strerror(errno));
+    return 0;
+}
+
+int eb_results_open(eb_results **out, const char *dir, eb_err *err)
+{
+    *out = NULL;
+    if (!dir || !*dir)
+        return eb_errf(err, "results: empty output directory; pass --out DIR");
+    if (results_mkdirs(dir, err))
+        return -1;
+    eb_results *r = calloc(1, sizeof *r);
+    if (!r)
+        return eb_errf(err, "%s: out of memory", dir);
+    r->dir = strdup(dir);
+    r->results_path = results_join(dir, "results.csv");
+    r->samples_path = results_join(dir, "samples.csv");
+    if (!r->dir || !r->results_path || !r->samples_path) {
+        eb_results_close(r);
+        return eb_errf(err, "%s: out of memory", dir);
+    }
+    r->results = fopen(r->results_path, "w");
+    if (!r->results) {
+        eb_errf(err, "%s: cannot create: %s", r->results_path, strerror(errno));
+        eb_results_close(r);
+        return -1;
+    }
+    r->samples = fopen(r->samples_path, "w");
+    if (!r->samples) {
+        eb_errf(err, "%s: cannot create: %s", r->samples_path, strerror(errno));
+        eb_results_close(r);
+        return -1;
+    }
+    results_put_row(r->results, results_names, RESULTS_NCOL);
+    results_put_row(r->samples, samples_header, 6);
+    if (results_check(r->results, r->results_path, err) ||
+        results_check(r->samples, r->samples_path, err)) {
+        eb_results_close(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+int eb_results_append(eb_results *r, const eb_result *row, const double *samples, size_t n,
+                      eb_err *err)
+{
+    char buf[RESULTS_NCOL][640];
+    const char *fields[RESULTS_NCOL];
+    for (size_t i = 0; i < RESULTS_NCOL; i++) {
+        results_format(row, &results_columns[i], buf[i], sizeof buf[i]);
+        fields[i] = buf[i];
+    }
+    results_put_row(r->results, fields, RESULTS_NCOL);
+    if (results_check(r->results, r->results_path, err))
+        return -1;
+
+    /* The identity columns of samples.csv are formatted exactly as in results.csv, so the
+     * two files join on them. */
+    char id[4][640], iter[32], lat[64];
+    const char *sf[6] = {id[0], id[1], id[2], id[3], iter, lat};
+    for (int i = 0; i < 4; i++)
+        eb_result_field(row, samples_header[i], id[i], sizeof id[i]);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(iter, sizeof iter, "%zu", i + 1);
+        results_format_double(samples[i], "%.6f", lat, sizeof lat);
+        results_put_row(r->samples, sf, 6);
+    }
+    return results_check(r->samples, r->samples_path, err);
+}
+
+void eb_results_close(eb_results *r)
+{
+    if (!r)
+        return;
+    if (r->results)
+        fclose(r->results);
+    if (r->samples)
+        fclose(r->samples);
+    free(r->dir);
+    free(r->results_path);
+    free(r->samples_path);
+    free(r);
+}
+
+int eb_results_write_run(const char *dir, const eb_kv *kv, size_t n, eb_err *err)
+{
+    if (results_mkdirs(dir, err))
+        return -1;
+    char *path = results_join(dir, "run.csv");
+    if (!path)
+        return eb_errf(err, "%s: out of memory", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        eb_errf(err, "%s: cannot create: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    static const char *const header[] = {"key", "value"};
+    results_put_row(f, header, 2);
+    for (size_t i = 0; i < n; i++) {
+        const char *row[2] = {kv[i].key, kv[i].value};
+        results_put_row(f, row, 2);
+    }
+    int rc = results_check(f, path, err);
+    if (fclose(f) != 0 && rc == 0)
+        rc = eb_errf(err, "%s: write failed: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}

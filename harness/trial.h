@@ -1,0 +1,36 @@
+/* One trial, measured in the calling process (the runner calls this in a forked child, so the
+ * peak memory is the trial's own and a crashing backend cannot take the run down).
+ *
+ * Order, per ARCHITECTURE.md's measurement rules: pin to the cores, read the RSS before load,
+ * open the model (load_ms), one cold inference (first_ms), warm-up for warmup_s, the timed loop
+ * until min_iterations and min_time are both met (capped by max_time), then the accuracy pass
+ * (separate from the timed loop), then the peak RSS.
+ */
+#ifndef EB_TRIAL_H
+#define EB_TRIAL_H
+
+#include <stddef.h>
+
+#include "../backends/backend.h"
+#include "dataset.h"
+#include "result.h"
+#include "scenario.h"
+
+typedef struct eb_trial {
+    const eb_variant *variant;
+    const eb_backend_i *backend;
+    int threads;
+    const char *cores;
+    int batch;
+    const eb_dataset *data; /* may be NULL: inputs are then random, shaped by the model */
+    const eb_measure *measure;
+    const eb_option *options; /* this backend's options */
+    size_t n_options;
+} eb_trial;
+
+/* Fills r's measurement fields (identity is the caller's) and returns the timed samples in ms
+ * through *samples (malloc'd; NULL when none).  Failures set r->status = "failed" and
+ * r->error; the function itself never exits. */
+void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t *n_samples);
+
+#endif

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs every test layer and ends with one line "N passed, N failed":
+#   unit         cmocka binaries in build/tests/ (each test case counts)
+#   cli          cram tests in tests/cli/*.t, running the real binary (each .t counts)
+#   conformance  ref against PyTorch's outputs and accuracy (each model check counts)
+# Usage: tests/run.sh [unit|cli|conformance]...   (default: all)
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export ROOT EDGEBENCH="$ROOT/bin/edgebench"
+layers=("$@")
+[ ${#layers[@]} -gt 0 ] || layers=(unit cli conformance)
+passed=0 failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+run_unit() {
+  for t in build/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    "$t" >"$log/$name.out" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
+    p=${p:-0} f=${f:-0}
+    # A binary that crashed or printed no summary counts as one failure.
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)) failed=$((failed + f))
+    if [ "$f" -eq 0 ]; then echo "unit  $name: $p passed"
+    else echo "unit  $name: $p passed, $f FAILED"; sed 's/^/    /' "$log/$name.out" | grep -v '^    \[       OK \]\|RUN' | tail -40; fi
+  done
+}
+
+run_cli() {
+  local out="$log/cram.out"
+  cram --shell=/bin/bash tests/cli/*.t >"$out" 2>&1
+  local line
+  line=$(grep '^# Ran' "$out" | tail -1)
+  # "# Ran N tests, S skipped, F failed."
+  local n s f
+  n=$(echo "$line" | sed -n 's/# Ran \([0-9]*\) tests.*/\1/p')
+  s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+  f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+  n=${n:-0} s=${s:-0} f=${f:-1}
+  passed=$((passed + n - s - f)) failed=$((failed + f))
+  echo "cli   cram: $((n - s - f)) passed, $f failed, $s skipped"
+  [ "$f" -eq 0 ] || cat "$out"
+}
+
+run_conformance() {
+  local out="$log/conf.out" res="$log/quickstart"
+  # Full accuracy pass over the 10,000 test images, compared with PyTorch's own accuracy.
+  "$EDGEBENCH" run scenarios/quickstart.lua --out "$res" -q \
+    --set warmup=0 --set min_iterations=10 --set min_time=0 >"$out" 2>&1
+  /usr/bin/python3 tests/conformance/crosscheck.py --models models --results "$res" >>"$out" 2>&1
+  local p f
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -1)
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -1)
+  p=${p:-0} f=${f:-1}
+  passed=$((passed + p)) failed=$((failed + f))
+  echo "conf  pytorch cross-check: $p passed, $f failed"
+  [ "$f" -eq 0 ] || cat "$out"
+}
+
+for layer in "${layers[@]}"; do
+  case $layer in
+    unit) run_unit ;;
+    cli) run_cli ;;
+    conformance) run_conformance ;;
+    *) echo "tests/run.sh: unknown layer '$layer' (unit, cli, conformance)" >&2; exit 2 ;;
+  esac
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
