@@ -1,0 +1,630 @@
+/* Reading an ONNX file into the ref engine's graph: protobuf-c does the parsing; this file
+ * turns the message into values and nodes, converts weights to float32/int64 (so nothing
+ * downstream sees protobuf types), binds the batch dimension of the graph inputs, and frees
+ * the message again.  Anything the engine cannot take is refused here with one line. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx.pb-c.h"
+#include "ref_internal.h"
+
+/* Larger files are not "small models for edge devices"; refusing early keeps a mistaken path
+ * (a dataset, a disk image) from being read into memory. */
+#define REF_MAX_FILE_BYTES ((long)2 << 30)
+
+static const struct {
+    const char *name;
+    ref_op op;
+} op_table[] = {
+    {"Add", REF_OP_ADD},
+    {"AveragePool", REF_OP_AVGPOOL},
+    {"BatchNormalization", REF_OP_BATCHNORM},
+    {"Cast", REF_OP_CAST},
+    {"Concat", REF_OP_CONCAT},
+    {"Constant", REF_OP_CONSTANT},
+    {"Conv", REF_OP_CONV},
+    {"Div", REF_OP_DIV},
+    {"Dropout", REF_OP_DROPOUT},
+    {"Flatten", REF_OP_FLATTEN},
+    {"Gather", REF_OP_GATHER},
+    {"Gemm", REF_OP_GEMM},
+    {"GlobalAveragePool", REF_OP_GLOBALAVGPOOL},
+    {"Identity", REF_OP_IDENTITY},
+    {"MatMul", REF_OP_MATMUL},
+    {"MaxPool", REF_OP_MAXPOOL},
+    {"Mul", REF_OP_MUL},
+    {"Relu", REF_OP_RELU},
+    {"Reshape", REF_OP_RESHAPE},
+    {"Shape", REF_OP_SHAPE},
+    {"Softmax", REF_OP_SOFTMAX},
+    {"Squeeze", REF_OP_SQUEEZE},
+    {"Sub", REF_OP_SUB},
+    {"Unsqueeze", REF_OP_UNSQUEEZE},
+};
+
+#define N_OPS (sizeof op_table / sizeof op_table[0])
+
+ref_op ref_op_from_name(const char *op_type)
+{
+    for (size_t i = 0; op_type && i < N_OPS; i++)
+        if (strcmp(op_table[i].name, op_type) == 0)
+            return op_table[i].op;
+    return REF_OP_UNKNOWN;
+}
+
+const char *ref_supported_ops(void)
+{
+    return "Add, AveragePool, BatchNormalization, Cast, Concat, Constant, Conv, Div, Dropout, "
+           "Flatten, Gather, Gemm, GlobalAveragePool, Identity, MatMul, MaxPool, Mul, Relu, "
+           "Reshape, Shape, Softmax, Squeeze, Sub, Unsqueeze";
+}
+
+const char *ref_node_label(const ref_node *nd, char *buf, size_t n)
+{
+    snprintf(buf, n, "node '%s' (op %s)", nd->name, nd->op_type);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- value index */
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int hash_rebuild(ref_session *s, size_t cap)
+{
+    int *h = calloc(cap, sizeof *h);
+    if (!h)
+        return -1;
+    for (int i = 0; i < s->n_vals; i++) {
+        size_t j = name_hash(s->vals[i].name) & (cap - 1);
+        while (h[j])
+            j = (j + 1) & (cap - 1);
+        h[j] = i + 1;
+    }
+    free(s->hash);
+    s->hash = h;
+    s->hash_cap = cap;
+    return 0;
+}
+
+int ref_value_find(const ref_session *s, const char *name)
+{
+    if (!s->hash_cap)
+        return -1;
+    size_t j = name_hash(name) & (s->hash_cap - 1);
+    while (s->hash[j]) {
+        int i = s->hash[j] - 1;
+        if (strcmp(s->vals[i].name, name) == 0)
+            return i;
+        j = (j + 1) & (s->hash_cap - 1);
+    }
+    return -1;
+}
+
+int ref_value_intern(ref_session *s, const char *name)
+{
+    int i = ref_value_find(s, name);
+    if (i >= 0)
+        return i;
+    if (s->n_vals == s->cap_vals) {
+        int cap = s->cap_vals ? 2 * s->cap_vals : 64;
+        ref_value *v = realloc(s->vals, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->vals = v;
+        s->cap_vals = cap;
+    }
+    if ((size_t)(s->n_vals + 1) * 2 > s->hash_cap &&
+        hash_rebuild(s, s->hash_cap ? 2 * s->hash_cap : 128) != 0)
+        return -1;
+    ref_value *v = &s->vals[s->n_vals];
+    memset(v, 0, sizeof *v);
+    v->name = strdup(name);
+    if (!v->name)
+        return -1;
+    v->producer = -1;
+    v->first = v->last = -1;
+    i = s->n_vals++;
+    size_t j = name_hash(name) & (s->hash_cap - 1);
+    while (s->hash[j])
+        j = (j + 1) & (s->hash_cap - 1);
+    s->hash[j] = i + 1;
+    return i;
+}
+
+/* ---------------------------------------------------------------- tensors */
+
+/* Converts a TensorProto into v's shape and owned data: floating types to float32, integer
+ * types to int64 (the engine computes in float32; int64 only describes shapes and indices). */
+static int tensor_load(const Onnx__TensorProto *t, ref_value *v, const char *what, eb_err *err)
+{
+    if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        return eb_errf(err, "%s '%s' keeps its data in an external file, which ref does not "
+                            "read (save the model with the weights inside)",
+                       what, v->name);
+    if (t->n_dims > EB_MAX_DIMS)
+        return eb_errf(err, "%s '%s' has %zu dimensions (ref supports up to %d)", what, v->name,
+                       t->n_dims, EB_MAX_DIMS);
+    for (size_t i = 0; i < t->n_dims; i++)
+        if (t->dims[i] < 0)
+            return eb_errf(err, "%s '%s' has a negative dimension (%lld): the file is corrupt",
+                           what, v->name, (long long)t->dims[i]);
+    if (ref_value_set_shape(v, (int)t->n_dims, t->dims) != 0)
+        return eb_errf(err, "%s '%s' is absurdly large (over %llu bytes): the file is corrupt",
+                       what, v->name, (unsigned long long)REF_MAX_BYTES);
+    size_t n = v->numel, given, esize;
+    int dt = t->has_data_type ? t->data_type : 0;
+    switch (dt) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: esize = 4; given = t->n_float_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: esize = 8; given = t->n_double_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: esize = 8; given = t->n_int64_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: esize = 4; given = t->n_int32_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT16:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT16: esize = 2; given = t->n_int32_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: esize = 1; given = t->n_int32_data; break;
+    default:
+        return eb_errf(err, "%s '%s' has ONNX data type %d, which ref does not support (it "
+                            "takes float, double and integer tensors)",
+                       what, v->name, dt);
+    }
+    int is_float = dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
+                   dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+    const unsigned char *raw = NULL;
+    if (t->has_raw_data && (t->raw_data.len > 0 || given == 0)) {
+        if (t->raw_data.len != n * esize)
+            return eb_errf(err, "%s '%s': shape says %zu elements (%zu bytes) but the file "
+                                "holds %zu bytes; the file is corrupt or was cut short",
+                           what, v->name, n, n * esize, t->raw_data.len);
+        raw = t->raw_data.data;
+    } else if (given != n) {
+        return eb_errf(err, "%s '%s': shape says %zu elements but the file holds %zu; the file "
+                            "is corrupt or was cut short",
+                       what, v->name, n, given);
+    }
+    v->dtype = is_float ? EB_F32 : EB_I64;
+    v->data = malloc(n ? n * 8 : 8);
+    if (!v->data)
+        return eb_errf(err, "%s '%s': out of memory (%zu elements)", what, v->name, n);
+    float *f = v->data;
+    int64_t *q = v->data;
+    for (size_t i = 0; i < n; i++) {
+        switch (dt) {
+        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+            if (raw)
+                memcpy(&f[i], raw + 4 * i, 4);
+            else
+                f[i] = t->float_data[i];
+            break;
+        case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: {
+            double d;
+            if (raw)
+                memcpy(&d, raw + 8 * i, 8);
+            else
+                d = t->double_data[i];
+            f[i] = (float)d;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+            if (raw)
+                memcpy(&q[i], raw + 8 * i, 8);
+            else
+                q[i] = t->int64_data[i];
+            break;
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: {
+            int32_t x;
+            if (raw)
+                memcpy(&x, raw + 4 * i, 4);
+            else
+                x = t->int32_data[i];
+            q[i] = x;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT16: {
+            int16_t x;
+            if (raw)
+                memcpy(&x, raw + 2 * i, 2);
+            else
+                x = (int16_t)t->int32_data[i];
+            q[i] = x;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__UINT16: {
+            uint16_t x;
+            if (raw)
+                memcpy(&x, raw + 2 * i, 2);
+            else
+                x = (uint16_t)t->int32_data[i];
+            q[i] = x;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+            q[i] = raw ? (int8_t)raw[i] : (int8_t)t->int32_data[i];
+            break;
+        default: /* UINT8, BOOL */
+            q[i] = raw ? raw[i] : (uint8_t)t->int32_data[i];
+            break;
+        }
+    }
+    /* Shrink float tensors to their real size: weights are most of a model's memory. */
+    if (v->dtype == EB_F32 && n) {
+        void *p = realloc(v->data, n * 4);
+        if (p)
+            v->data = p;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- attributes */
+
+static const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *np, const char *name)
+{
+    for (size_t i = 0; i < np->n_attribute; i++)
+        if (np->attribute[i]->name && strcmp(np->attribute[i]->name, name) == 0)
+            return np->attribute[i];
+    return NULL;
+}
+
+static int64_t attr_int(const Onnx__NodeProto *np, const char *name, int64_t def)
+{
+    const Onnx__AttributeProto *a = attr_find(np, name);
+    return a && a->has_i ? a->i : def;
+}
+
+static float attr_float(const Onnx__NodeProto *np, const char *name, float def)
+{
+    const Onnx__AttributeProto *a = attr_find(np, name);
+    return a && a->has_f ? a->f : def;
+}
+
+/* Copies up to `max` ints; returns how many the attribute has (-1 when absent). */
+static int attr_ints(const Onnx__NodeProto *np, const char *name, int64_t *out, int max)
+{
+    const Onnx__AttributeProto *a = attr_find(np, name);
+    if (!a)
+        return -1;
+    for (size_t i = 0; i < a->n_ints && (int)i < max; i++)
+        out[i] = a->ints[i];
+    return (int)a->n_ints;
+}
+
+static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
+{
+    ref_attrs *a = &nd->a;
+    char lbl[300];
+    a->strides[0] = a->strides[1] = 1;
+    a->dilations[0] = a->dilations[1] = 1;
+    int nk = attr_ints(np, "kernel_shape", a->kernel, 2);
+    int ns = attr_ints(np, "strides", a->strides, 2);
+    int nd2 = attr_ints(np, "dilations", a->dilations, 2);
+    int np4 = attr_ints(np, "pads", a->pads, 4);
+    a->has_kernel = nk >= 0;
+    if ((nk >= 0 && nk != 2) || (ns >= 0 && ns != 2) || (nd2 >= 0 && nd2 != 2) ||
+        (np4 >= 0 && np4 != 4))
+        return eb_errf(err, "%s: only 2-D spatial attributes are supported by ref (got "
+                            "kernel_shape/strides/dilations/pads of another rank)",
+                       ref_node_label(nd, lbl, sizeof lbl));
+    for (int i = 0; i < 2; i++)
+        if ((nk >= 0 && a->kernel[i] < 1) || a->strides[i] < 1 || a->dilations[i] < 1)
+            return eb_errf(err, "%s: kernel_shape, strides and dilations must be >= 1",
+                           ref_node_label(nd, lbl, sizeof lbl));
+    for (int i = 0; i < 4; i++)
+        if (a->pads[i] < 0)
+            return eb_errf(err, "%s: negative pads are not supported",
+                           ref_node_label(nd, lbl, sizeof lbl));
+    a->group = attr_int(np, "group", 1);
+    const Onnx__AttributeProto *ap = attr_find(np, "auto_pad");
+    if (ap && ap->has_s) {
+        const char *v = (const char *)ap->s.data;
+        size_t len = ap->s.len;
+        if (len == 6 && memcmp(v, "NOTSET", 6) == 0)
+            a->auto_pad = REF_PAD_NOTSET;
+        else if (len == 5 && memcmp(v, "VALID", 5) == 0)
+            a->auto_pad = REF_PAD_VALID;
+        else if (len == 10 && memcmp(v, "SAME_UPPER", 10) == 0)
+            a->auto_pad = REF_PAD_SAME_UPPER;
+        else if (len == 10 && memcmp(v, "SAME_LOWER", 10) == 0)
+            a->auto_pad = REF_PAD_SAME_LOWER;
+        else
+            return eb_errf(err, "%s: unknown auto_pad '%.*s' (NOTSET, VALID, SAME_UPPER, "
+                                "SAME_LOWER)",
+                           ref_node_label(nd, lbl, sizeof lbl), (int)(len > 40 ? 40 : len), v);
+    }
+    a->ceil_mode = (int)attr_int(np, "ceil_mode", 0);
+    a->count_include_pad = (int)attr_int(np, "count_include_pad", 0);
+    a->alpha = attr_float(np, "alpha", 1.0f);
+    a->beta = attr_float(np, "beta", 1.0f);
+    a->epsilon = attr_float(np, "epsilon", 1e-5f);
+    a->trans_a = (int)attr_int(np, "transA", 0);
+    a->trans_b = (int)attr_int(np, "transB", 0);
+    a->has_axis = attr_find(np, "axis") != NULL;
+    a->axis = attr_int(np, "axis", 0);
+    a->to = attr_int(np, "to", 0);
+    a->allowzero = (int)attr_int(np, "allowzero", 0);
+    int na = attr_ints(np, "axes", a->axes, EB_MAX_DIMS);
+    if (na > EB_MAX_DIMS)
+        return eb_errf(err, "%s: too many axes (%d)", ref_node_label(nd, lbl, sizeof lbl), na);
+    a->has_axes = na >= 0;
+    a->n_axes = na < 0 ? 0 : na;
+
+    if (nd->op == REF_OP_BATCHNORM && attr_int(np, "training_mode", 0) != 0)
+        return eb_errf(err, "%s: training_mode=1 is not supported (export the model in eval "
+                            "mode)",
+                       ref_node_label(nd, lbl, sizeof lbl));
+    if (nd->op == REF_OP_MAXPOOL && attr_int(np, "storage_order", 0) != 0)
+        return eb_errf(err, "%s: storage_order=1 is not supported",
+                       ref_node_label(nd, lbl, sizeof lbl));
+    if (nd->op == REF_OP_CONSTANT) {
+        /* A Constant's value becomes static data now, while the message is still alive. */
+        ref_value *v = &s->vals[nd->out[0]];
+        const Onnx__AttributeProto *t = attr_find(np, "value");
+        const Onnx__AttributeProto *f = attr_find(np, "value_float");
+        const Onnx__AttributeProto *fs = attr_find(np, "value_floats");
+        const Onnx__AttributeProto *i1 = attr_find(np, "value_int");
+        const Onnx__AttributeProto *is = attr_find(np, "value_ints");
+        if (t && t->t) {
+            if (tensor_load(t->t, v, "constant", err) != 0)
+                return eb_err_prefix(err, "%s", ref_node_label(nd, lbl, sizeof lbl));
+        } else if ((f && f->has_f) || (i1 && i1->has_i)) {
+            ref_value_set_shape(v, 0, NULL);
+            v->data = malloc(8);
+            if (!v->data)
+                return eb_errf(err, "out of memory");
+            v->dtype = f ? EB_F32 : EB_I64;
+            if (f)
+                *(float *)v->data = f->f;
+            else
+                *(int64_t *)v->data = i1->i;
+        } else if (fs || is) {
+            int64_t n = (int64_t)(fs ? fs->n_floats : is->n_ints);
+            ref_value_set_shape(v, 1, &n);
+            v->data = malloc(n ? (size_t)n * 8 : 8);
+            if (!v->data)
+                return eb_errf(err, "out of memory");
+            v->dtype = fs ? EB_F32 : EB_I64;
+            if (fs)
+                memcpy(v->data, fs->floats, (size_t)n * 4);
+            else
+                memcpy(v->data, is->ints, (size_t)n * 8);
+        } else {
+            return eb_errf(err, "%s: no value ref can read (value, value_float(s), "
+                                "value_int(s) are supported)",
+                           ref_node_label(nd, lbl, sizeof lbl));
+        }
+        v->kind = REF_VAL_STATIC;
+        v->shaped = 1;
+        nd->folded = 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the graph */
+
+static int load_input(ref_session *s, const Onnx__ValueInfoProto *vi, int batch, eb_err *err)
+{
+    const char *name = vi->name ? vi->name : "";
+    int idx = ref_value_find(s, name);
+    if (idx >= 0 && s->vals[idx].kind == REF_VAL_WEIGHT)
+        return 0; /* an old export listing its initializers as inputs: a weight */
+    if (idx >= 0)
+        return eb_errf(err, "graph input '%s' is listed twice", name);
+    if (s->n_in >= EB_MAX_IO)
+        return eb_errf(err, "the model has more than %d inputs (ref supports up to %d)",
+                       EB_MAX_IO, EB_MAX_IO);
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+        return eb_errf(err, "graph input '%s' is not a tensor (ref takes tensor inputs only)",
+                       name);
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return eb_errf(err, "graph input '%s' has ONNX element type %d; ref takes float32 "
+                            "inputs only",
+                       name, tt->elem_type);
+    if (!tt->shape)
+        return eb_errf(err, "graph input '%s' has no shape; ref needs static shapes (export "
+                            "with input shapes)",
+                       name);
+    if (tt->shape->n_dim > EB_MAX_DIMS)
+        return eb_errf(err, "graph input '%s' has %zu dimensions (ref supports up to %d)", name,
+                       tt->shape->n_dim, EB_MAX_DIMS);
+    int64_t shape[EB_MAX_DIMS];
+    for (size_t d = 0; d < tt->shape->n_dim; d++) {
+        const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
+        int sym = dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+                  dim->dim_value <= 0;
+        const char *param = dim->value_case ==
+                                    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                                    dim->dim_param
+                                ? dim->dim_param
+                                : "?";
+        if (sym && d > 0)
+            return eb_errf(err, "graph input '%s': dimension %zu is symbolic ('%s'); ref binds "
+                                "only the leading (batch) dimension, so re-export with a fixed "
+                                "size there",
+                           name, d, param);
+        if (!sym && d == 0 && dim->dim_value != batch)
+            return eb_errf(err, "graph input '%s' has a fixed batch of %lld but batch %d was "
+                                "asked; use batch %lld or export with a dynamic batch "
+                                "(dynamic_axes)",
+                           name, (long long)dim->dim_value, batch, (long long)dim->dim_value);
+        shape[d] = sym ? batch : dim->dim_value;
+    }
+    idx = ref_value_intern(s, name);
+    if (idx < 0)
+        return eb_errf(err, "out of memory");
+    ref_value *v = &s->vals[idx];
+    v->kind = REF_VAL_INPUT;
+    v->dtype = EB_F32;
+    if (ref_value_set_shape(v, (int)tt->shape->n_dim, shape) != 0)
+        return eb_errf(err, "graph input '%s' is absurdly large (over %llu bytes at batch %d)",
+                       name, (unsigned long long)REF_MAX_BYTES, batch);
+    v->shaped = 1;
+    s->in_vals[s->n_in++] = idx;
+    return 0;
+}
+
+static int load_node(ref_session *s, const Onnx__NodeProto *np, int index, eb_err *err)
+{
+    ref_node *nd = &s->nodes[index];
+    char lbl[300];
+    nd->op_type = strdup(np->op_type ? np->op_type : "");
+    if (np->name && np->name[0])
+        nd->name = strdup(np->name);
+    else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "#%d", index);
+        nd->name = strdup(buf);
+    }
+    if (!nd->op_type || !nd->name)
+        return eb_errf(err, "out of memory");
+    const char *dom = np->domain ? np->domain : "";
+    if (dom[0] && strcmp(dom, "ai.onnx") != 0)
+        return eb_errf(err, "%s: operator domain '%s' is not supported by ref (it runs the "
+                            "default ONNX domain only)",
+                       ref_node_label(nd, lbl, sizeof lbl), dom);
+    nd->op = ref_op_from_name(nd->op_type);
+    if (nd->op == REF_OP_UNKNOWN)
+        return eb_errf(err, "%s: operator not supported by ref (supported: %s)",
+                       ref_node_label(nd, lbl, sizeof lbl), ref_supported_ops());
+    nd->n_in = (int)np->n_input;
+    nd->n_out = (int)np->n_output;
+    nd->in = malloc((np->n_input + 1) * sizeof *nd->in);
+    nd->out = malloc((np->n_output + 1) * sizeof *nd->out);
+    if (!nd->in || !nd->out)
+        return eb_errf(err, "out of memory");
+    for (int i = 0; i < nd->n_in; i++) {
+        const char *nm = np->input[i];
+        nd->in[i] = nm && nm[0] ? ref_value_intern(s, nm) : -1;
+        if (nm && nm[0] && nd->in[i] < 0)
+            return eb_errf(err, "out of memory");
+    }
+    /* Trailing absent inputs are the same as missing ones. */
+    while (nd->n_in > 0 && nd->in[nd->n_in - 1] < 0)
+        nd->n_in--;
+    if (nd->n_out < 1 || !np->output[0] || !np->output[0][0])
+        return eb_errf(err, "%s has no output", ref_node_label(nd, lbl, sizeof lbl));
+    for (int i = 0; i < nd->n_out; i++) {
+        const char *nm = np->output[i];
+        nd->out[i] = nm && nm[0] ? ref_value_intern(s, nm) : -1;
+        if (nm && nm[0] && nd->out[i] < 0)
+            return eb_errf(err, "out of memory");
+        if (nd->out[i] >= 0) {
+            ref_value *v = &s->vals[nd->out[i]];
+            if (v->producer >= 0 || v->kind != REF_VAL_ACT)
+                return eb_errf(err, "%s writes '%s', which is already %s",
+                               ref_node_label(nd, lbl, sizeof lbl), nm,
+                               v->kind == REF_VAL_WEIGHT   ? "an initializer"
+                               : v->kind == REF_VAL_INPUT ? "a graph input"
+                                                          : "written by another node");
+            v->producer = index;
+        }
+    }
+    while (nd->n_out > 1 && nd->out[nd->n_out - 1] < 0)
+        nd->n_out--;
+    return node_attrs(s, nd, np, err);
+}
+
+static int load_model(ref_session *s, const Onnx__ModelProto *m, int batch, eb_err *err)
+{
+    s->opset = -1;
+    for (size_t i = 0; i < m->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+        if (o && (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0))
+            s->opset = o->has_version ? o->version : 1;
+    }
+    if (s->opset < 0)
+        s->opset = 13; /* files without opset_import are older than the spec allows; guess */
+    const Onnx__GraphProto *g = m->graph;
+    if (!g)
+        return eb_errf(err, "the file parses as protobuf but holds no ONNX graph (is it an "
+                            "ONNX model?)");
+    if (g->n_node == 0 || g->n_output == 0)
+        return eb_errf(err, "the ONNX graph has %zu nodes and %zu outputs; nothing to run",
+                       g->n_node, g->n_output);
+    if (g->n_sparse_initializer)
+        return eb_errf(err, "sparse initializers are not supported by ref");
+    for (size_t i = 0; i < g->n_initializer; i++) {
+        const Onnx__TensorProto *t = g->initializer[i];
+        if (!t->name || !t->name[0])
+            return eb_errf(err, "initializer #%zu has no name; the file is corrupt", i);
+        if (ref_value_find(s, t->name) >= 0)
+            return eb_errf(err, "initializer '%s' is listed twice", t->name);
+        int idx = ref_value_intern(s, t->name);
+        if (idx < 0)
+            return eb_errf(err, "out of memory");
+        ref_value *v = &s->vals[idx];
+        v->kind = REF_VAL_WEIGHT;
+        v->shaped = 1;
+        if (tensor_load(t, v, "initializer", err) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < g->n_input; i++)
+        if (load_input(s, g->input[i], batch, err) != 0)
+            return -1;
+    s->nodes = calloc(g->n_node, sizeof *s->nodes);
+    if (!s->nodes)
+        return eb_errf(err, "out of memory");
+    s->n_nodes = (int)g->n_node;
+    for (size_t i = 0; i < g->n_node; i++)
+        if (load_node(s, g->node[i], (int)i, err) != 0)
+            return -1;
+    if (g->n_output > EB_MAX_IO)
+        return eb_errf(err, "the model has %zu outputs (ref supports up to %d)", g->n_output,
+                       EB_MAX_IO);
+    for (size_t i = 0; i < g->n_output; i++) {
+        const char *nm = g->output[i]->name ? g->output[i]->name : "";
+        int idx = ref_value_find(s, nm);
+        if (idx < 0 || (s->vals[idx].kind == REF_VAL_ACT && s->vals[idx].producer < 0))
+            return eb_errf(err, "graph output '%s' is not produced by any node, input or "
+                                "initializer; the graph is broken",
+                           nm);
+        s->vals[idx].is_output = 1;
+        s->out_vals[s->n_out++] = idx;
+    }
+    return 0;
+}
+
+int ref_load(ref_session *s, const char *path, int batch, eb_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return eb_errf(err, "cannot open: %s (check the path)", strerror(errno));
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return eb_errf(err, "cannot read (not a regular file?)");
+    }
+    if (size == 0 || size > REF_MAX_FILE_BYTES) {
+        fclose(f);
+        return eb_errf(err, "file is %ld bytes; not an ONNX model ref can load", size);
+    }
+    unsigned char *buf = malloc((size_t)size);
+    if (!buf) {
+        fclose(f);
+        return eb_errf(err, "out of memory reading %ld bytes", size);
+    }
+    size_t got = fread(buf, 1, (size_t)size, f);
+    fclose(f);
+    if (got != (size_t)size) {
+        free(buf);
+        return eb_errf(err, "short read (%zu of %ld bytes)", got, size);
+    }
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, (size_t)size, buf);
+    free(buf);
+    if (!m)
+        return eb_errf(err, "not a valid ONNX file (truncated or not protobuf); re-export or "
+                            "re-download the model");
+    int rc = load_model(s, m, batch, err);
+    onnx__model_proto__free_unpacked(m, NULL);
+    return rc;
+}

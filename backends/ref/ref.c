@@ -1,0 +1,179 @@
+/* The ref backend's table: open runs the pipeline load -> sort -> infer shapes -> plan, and
+ * run() walks the sorted nodes over the planned buffers without allocating. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref_internal.h"
+
+void ref_session_free(ref_session *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_vals; i++) {
+        ref_value *v = &s->vals[i];
+        if (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC)
+            free(v->data);
+        free(v->name);
+    }
+    for (int i = 0; i < s->n_nodes; i++) {
+        ref_node *nd = &s->nodes[i];
+        free(nd->name), free(nd->op_type), free(nd->in), free(nd->out), free(nd->wt);
+    }
+    free(s->vals), free(s->nodes), free(s->hash), free(s->arena), free(s->scratch);
+    free(s->path);
+    free(s);
+}
+
+/* Facts as edgebench reports them.  params and nonzero_params count the elements of every
+ * float initializer (weights and biases, BatchNormalization statistics included; integer
+ * initializers such as Reshape shapes are not parameters).  macs counts only Conv
+ * (N*Cout*OH*OW*(Cin/group)*kh*kw), Gemm and MatMul (M*N*K per matrix product) nodes that run
+ * per inference: elementwise work, pooling and normalization are left out, as is usual. */
+static void compute_facts(ref_session *s)
+{
+    int64_t params = 0, nonzero = 0, macs = 0;
+    for (int i = 0; i < s->n_vals; i++) {
+        const ref_value *v = &s->vals[i];
+        if (v->kind != REF_VAL_WEIGHT || v->dtype != EB_F32)
+            continue;
+        params += (int64_t)v->numel;
+        const float *f = v->data;
+        for (size_t j = 0; j < v->numel; j++)
+            nonzero += f[j] != 0.0f;
+    }
+    for (int i = 0; i < s->n_nodes; i++)
+        if (!s->nodes[i].folded)
+            macs += s->nodes[i].macs;
+    s->facts.params = params;
+    s->facts.nonzero_params = nonzero;
+    s->facts.macs = macs;
+}
+
+static void describe(const ref_value *v, eb_tensor *t)
+{
+    memset(t, 0, sizeof *t);
+    t->name = v->name;
+    t->dtype = v->dtype;
+    t->ndim = v->ndim;
+    memcpy(t->shape, v->shape, sizeof t->shape);
+}
+
+static int ref_open(const eb_model *model, const eb_config *config, void **session, eb_err *err)
+{
+    if (!model || !model->path)
+        return eb_errf(err, "backend ref: needs an ONNX model file");
+    ref_session *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(model->path))) {
+        free(s);
+        return eb_errf(err, "%s: out of memory", model->path);
+    }
+    int batch = config && config->batch > 0 ? config->batch : 1;
+    if (ref_load(s, s->path, batch, err) != 0 || ref_graph_sort(s, err) != 0 ||
+        ref_shape_infer(s, err) != 0 || ref_plan(s, err) != 0) {
+        eb_err_prefix(err, "%s", model->path);
+        ref_session_free(s);
+        return -1;
+    }
+    s->io.n_inputs = (size_t)s->n_in;
+    s->io.n_outputs = (size_t)s->n_out;
+    for (int i = 0; i < s->n_in; i++)
+        describe(&s->vals[s->in_vals[i]], &s->io.inputs[i]);
+    for (int i = 0; i < s->n_out; i++)
+        describe(&s->vals[s->out_vals[i]], &s->io.outputs[i]);
+    compute_facts(s);
+    *session = s;
+    return 0;
+}
+
+static int ref_io(void *session, eb_io *io)
+{
+    const ref_session *s = session;
+    *io = s->io;
+    return 0;
+}
+
+static int ref_facts(void *session, eb_model_facts *f)
+{
+    const ref_session *s = session;
+    *f = s->facts;
+    return 0;
+}
+
+static int same_shape(const eb_tensor *t, const eb_tensor *want)
+{
+    if (t->ndim != want->ndim)
+        return 0;
+    for (int d = 0; d < t->ndim; d++)
+        if (t->shape[d] != want->shape[d])
+            return 0;
+    return 1;
+}
+
+static int ref_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *out, size_t n_out,
+                   eb_err *err)
+{
+    ref_session *s = session;
+    char b1[128], b2[128];
+    if (n_in != (size_t)s->n_in || n_out != (size_t)s->n_out)
+        return eb_errf(err, "%s: the model takes %d inputs and gives %d outputs, but %zu and %zu "
+                            "were passed",
+                       s->path, s->n_in, s->n_out, n_in, n_out);
+    for (int i = 0; i < s->n_in; i++) {
+        const eb_tensor *want = &s->io.inputs[i];
+        if (in[i].dtype != want->dtype || !same_shape(&in[i], want) || !in[i].data)
+            return eb_errf(err, "%s: input '%s' must be %s %s, got %s %s%s", s->path,
+                           want->name, eb_dtype_name(want->dtype),
+                           eb_shape_str(want, b1, sizeof b1), eb_dtype_name(in[i].dtype),
+                           eb_shape_str(&in[i], b2, sizeof b2),
+                           in[i].data ? "" : " without data");
+        /* Kernels only read inputs, so the caller's buffer is used in place. */
+        s->vals[s->in_vals[i]].data = in[i].data;
+    }
+    for (int i = 0; i < s->n_out; i++)
+        if (!out[i].data)
+            return eb_errf(err, "%s: output %d ('%s') has no buffer to write to", s->path, i,
+                           s->io.outputs[i].name);
+    for (int i = 0; i < s->n_nodes; i++)
+        if (!s->nodes[i].folded)
+            ref_exec_node(s, &s->nodes[i]);
+    for (int i = 0; i < s->n_out; i++) {
+        const ref_value *v = &s->vals[s->out_vals[i]];
+        memcpy(out[i].data, v->data, v->numel * eb_dtype_size(v->dtype));
+        void *data = out[i].data;
+        describe(v, &out[i]);
+        out[i].data = data;
+    }
+    for (int i = 0; i < s->n_in; i++)
+        s->vals[s->in_vals[i]].data = NULL; /* never keep a pointer to the caller's memory */
+    return 0;
+}
+
+static void ref_close(void *session)
+{
+    ref_session_free(session);
+}
+
+static int ref_probe(char *why, size_t n)
+{
+    (void)why, (void)n;
+    return 0; /* portable C: runs wherever edgebench builds */
+}
+
+static const eb_option_spec ref_options[] = {
+    {NULL, NULL, NULL, NULL},
+};
+
+const eb_backend_i eb_backend_ref = {
+    .api_version = EB_BACKEND_API,
+    .name = "ref",
+    .description = "built-in ONNX engine (float32, portable C; the embedded default)",
+    .formats = "onnx",
+    .options = ref_options,
+    .probe = ref_probe,
+    .open = ref_open,
+    .io = ref_io,
+    .run = ref_run,
+    .facts = ref_facts,
+    .profile = NULL,
+    .close = ref_close,
+};

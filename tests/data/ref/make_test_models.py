@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Makes the small ONNX models the ref engine's unit tests load (tests/unit/test_ref_model.c),
+with expected outputs computed here in plain numpy (never by ref itself), and malformed models
+that ref must refuse with one clear line.
+
+    /usr/bin/python3 tests/data/ref/make_test_models.py     # rewrites tests/data/ref/*.onnx|npy
+
+Fixed seeds: the files are committed and only change when this script does.
+"""
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(20240601)
+
+
+def f32(*shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def init(name, arr):
+    return numpy_helper.from_array(np.asarray(arr), name)
+
+
+def save(model, name, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(OUT, name))
+
+
+def model(graph, opset):
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                          producer_name="edgebench-tests")
+    m.ir_version = 8
+    return m
+
+
+def batch_input(name, *dims):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", *dims])
+
+
+def out(name, *dims):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", *(dims or (4,))])
+
+
+# ---------------------------------------------------------------- numpy references
+
+def np_conv(x, w, b, stride=(1, 1), pads=(0, 0, 0, 0), dil=(1, 1), group=1):
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (h + pads[0] + pads[2] - (kh - 1) * dil[0] - 1) // stride[0] + 1
+    ow = (wd + pads[1] + pads[3] - (kw - 1) * dil[1] - 1) // stride[1] + 1
+    y = np.zeros((n, m, oh, ow), np.float64)
+    mg = m // group
+    for g in range(group):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg,
+                           i * dil[0]: i * dil[0] + stride[0] * (oh - 1) + 1: stride[0],
+                           j * dil[1]: j * dil[1] + stride[1] * (ow - 1) + 1: stride[1]]
+                wk = w[g * mg:(g + 1) * mg, :, i, j]  # [mg, cg]
+                y[:, g * mg:(g + 1) * mg] += np.einsum("nchw,mc->nmhw", patch, wk)
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def np_maxpool(x, k, s, pads=(0, 0, 0, 0)):
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])),
+                constant_values=-np.inf)
+    oh = (xp.shape[2] - k[0]) // s[0] + 1
+    ow = (xp.shape[3] - k[1]) // s[1] + 1
+    y = np.full(x.shape[:2] + (oh, ow), -np.inf)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            y = np.maximum(y, xp[:, :, i: i + s[0] * (oh - 1) + 1: s[0],
+                                 j: j + s[1] * (ow - 1) + 1: s[1]])
+    return y
+
+
+def np_avgpool_incl(x, k, s, pads):
+    """count_include_pad=1 with windows inside the padded input: the divisor is k*k."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (xp.shape[2] - k[0]) // s[0] + 1
+    ow = (xp.shape[3] - k[1]) // s[1] + 1
+    y = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(k[0]):
+        for j in range(k[1]):
+            y += xp[:, :, i: i + s[0] * (oh - 1) + 1: s[0], j: j + s[1] * (ow - 1) + 1: s[1]]
+    return y / (k[0] * k[1])
+
+
+def np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------- good models
+
+def make_mlp():
+    """Flatten -> Gemm(transB) -> Relu -> Gemm(transB) -> Softmax, opset 13, dynamic batch."""
+    w1, b1 = f32(8, 16, scale=0.5), f32(8)
+    w2, b2 = f32(3, 8, scale=0.5), f32(3)
+    nodes = [
+        helper.make_node("Flatten", ["x"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["r"], name="relu"),
+        helper.make_node("Gemm", ["r", "w2", "b2"], ["logits"], name="fc2", transB=1),
+        helper.make_node("Softmax", ["logits"], ["y"], name="softmax", axis=1),
+    ]
+    g = helper.make_graph(nodes, "mlp", [batch_input("x", 1, 4, 4)], [out("y", 3)],
+                          [init("w1", w1), init("b1", b1), init("w2", w2), init("b2", b2)])
+    save(model(g, 13), "mlp.onnx")
+    x = f32(3, 1, 4, 4)
+    h = np.maximum(x.reshape(3, -1).astype(np.float64) @ w1.T + b1, 0)
+    y = np_softmax(h @ w2.T + b2, 1)
+    np.save(os.path.join(OUT, "mlp_x.npy"), x)
+    np.save(os.path.join(OUT, "mlp_y.npy"), y.astype(np.float32))
+
+
+def make_cnn():
+    """Conv(pad 1)-BN-Relu-MaxPool-Conv(group 2, stride 2)-Relu-AvgPool(pad, count_include_pad)
+    -GlobalAveragePool-Reshape(Constant [0,-1])-MatMul-Add-Softmax (opset 11 semantics).
+    The old export style lists initializers as graph inputs too."""
+    w1, b1 = f32(4, 1, 3, 3, scale=0.5), f32(4)
+    scale, bias = f32(4) * 0.2 + 1, f32(4) * 0.1
+    mean, var = f32(4) * 0.1, (np.abs(f32(4)) + 0.5).astype(np.float32)
+    w2, b2 = f32(6, 2, 3, 3, scale=0.4), f32(6)
+    wf, bf = f32(6, 5, scale=0.5), f32(5)
+    inits = [init("w1", w1), init("b1", b1), init("bn_s", scale), init("bn_b", bias),
+             init("bn_m", mean), init("bn_v", var), init("w2", w2), init("b2", b2),
+             init("wf", wf), init("bf", bf)]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "bn_s", "bn_b", "bn_m", "bn_v"], ["bn"],
+                         name="bn", epsilon=1e-5),
+        helper.make_node("Relu", ["bn"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], name="conv2", group=2,
+                         strides=[2, 2], pads=[1, 0, 1, 0], dilations=[1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("AveragePool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2],
+                         strides=[1, 1], pads=[1, 1, 1, 1], count_include_pad=1),
+        helper.make_node("GlobalAveragePool", ["p2"], ["gap"], name="gap"),
+        helper.make_node("Constant", [], ["shape"], name="shape_const",
+                         value=numpy_helper.from_array(np.array([0, -1], np.int64))),
+        helper.make_node("Reshape", ["gap", "shape"], ["flat"], name="reshape"),
+        helper.make_node("MatMul", ["flat", "wf"], ["mm"], name="matmul"),
+        helper.make_node("Add", ["mm", "bf"], ["logits"], name="add"),
+        helper.make_node("Softmax", ["logits"], ["y"], name="softmax"),  # opset 11: axis 1
+    ]
+    inputs = [batch_input("x", 1, 8, 8)] + [
+        helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in inits]
+    g = helper.make_graph(nodes, "cnn", inputs, [out("y", 5)], inits)
+    save(model(g, 11), "cnn.onnx")
+    x = f32(2, 1, 8, 8).astype(np.float32)
+    c1 = np_conv(x.astype(np.float64), w1, b1, pads=(1, 1, 1, 1))
+    bn = (c1 - mean.reshape(1, -1, 1, 1)) / np.sqrt(var.reshape(1, -1, 1, 1) + 1e-5) \
+        * scale.reshape(1, -1, 1, 1) + bias.reshape(1, -1, 1, 1)
+    p1 = np_maxpool(np.maximum(bn, 0), (2, 2), (2, 2))
+    c2 = np_conv(p1, w2, b2, stride=(2, 2), pads=(1, 0, 1, 0), group=2)
+    p2 = np_avgpool_incl(np.maximum(c2, 0), (2, 2), (1, 1), (1, 1, 1, 1))
+    gap = p2.mean(axis=(2, 3))
+    y = np_softmax(gap @ wf + bf, 1)
+    np.save(os.path.join(OUT, "cnn_x.npy"), x)
+    np.save(os.path.join(OUT, "cnn_y.npy"), y.astype(np.float32))
+
+
+def make_fold():
+    """PyTorch's x.view(x.size(0), -1) pattern (Shape-Gather-Unsqueeze-Concat-Reshape, folded
+    at open), then broadcasting Mul/Sub/Div, Identity and Dropout; opset 13."""
+    c = f32(6)
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Constant", [], ["zero"], name="c0",
+                         value=numpy_helper.from_array(np.array(0, np.int64))),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather", axis=0),
+        helper.make_node("Constant", [], ["ax0"], name="c1",
+                         value=numpy_helper.from_array(np.array([0], np.int64))),
+        helper.make_node("Unsqueeze", ["n", "ax0"], ["n1"], name="unsqueeze"),
+        helper.make_node("Constant", [], ["m1"], name="c2",
+                         value=numpy_helper.from_array(np.array([-1], np.int64))),
+        helper.make_node("Concat", ["n1", "m1"], ["shp"], name="concat", axis=0),
+        helper.make_node("Reshape", ["x", "shp"], ["flat"], name="reshape"),
+        helper.make_node("Mul", ["flat", "two"], ["m"], name="mul"),
+        helper.make_node("Sub", ["m", "c"], ["d"], name="sub"),
+        helper.make_node("Div", ["d", "two"], ["q"], name="div"),
+        helper.make_node("Identity", ["q"], ["i"], name="identity"),
+        helper.make_node("Dropout", ["i"], ["y"], name="dropout"),
+    ]
+    g = helper.make_graph(nodes, "fold", [batch_input("x", 2, 3)], [out("y", 6)],
+                          [init("two", np.array(2.0, np.float32)), init("c", c)])
+    save(model(g, 13), "fold.onnx")
+    x = f32(4, 2, 3)
+    y = (x.reshape(4, -1) * 2 - c) / 2
+    np.save(os.path.join(OUT, "fold_x.npy"), x)
+    np.save(os.path.join(OUT, "fold_y.npy"), y.astype(np.float32))
+
+
+# ---------------------------------------------------------------- malformed models
+
+def relu_graph(nodes, inputs, inits=(), name="bad"):
+    return helper.make_graph(nodes, name, inputs, [out("y")], list(inits))
+
+
+def make_bad():
+    x = batch_input("x", 4)
+    # a cycle: y = x + z, z = relu(y)
+    save(model(relu_graph([helper.make_node("Add", ["x", "z"], ["y"], name="add"),
+                           helper.make_node("Relu", ["y"], ["z"], name="relu")], [x]), 13),
+         "bad_cycle.onnx", check=False)
+    # a dangling input
+    save(model(relu_graph([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")], [x]),
+               13), "bad_dangling.onnx", check=False)
+    # an initializer whose data does not match its shape: 4x4 declared, 8 floats stored
+    t = TensorProto()
+    t.name, t.data_type = "w", TensorProto.FLOAT
+    t.dims.extend([4, 4])
+    t.raw_data = np.zeros(8, np.float32).tobytes()
+    save(model(relu_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [x], [t]),
+               13), "bad_init_size.onnx", check=False)
+    # absurd dimensions: 1e5 x 1e5 x 1e3 floats per batch item
+    big = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 100000, 100000, 1000])
+    save(model(relu_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], [big]), 13),
+         "bad_absurd_dim.onnx", check=False)
+    # an operator ref does not have
+    save(model(relu_graph([helper.make_node("Erf", ["x"], ["y"], name="Erf_3")], [x]), 13),
+         "bad_unsupported_op.onnx")
+    # an operator from another domain
+    m = model(relu_graph([helper.make_node("FusedGemm", ["x"], ["y"], name="fused",
+                                           domain="com.microsoft")], [x]), 13)
+    m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    save(m, "bad_domain.onnx", check=False)
+    # a symbolic dimension that is not the batch
+    sym = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "width"])
+    save(model(relu_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], [sym]), 13),
+         "bad_symbolic.onnx", check=False)
+    # a truncated file: the MLP cut in half; and plain garbage
+    data = open(os.path.join(OUT, "mlp.onnx"), "rb").read()
+    open(os.path.join(OUT, "bad_truncated.onnx"), "wb").write(data[: len(data) // 2])
+    open(os.path.join(OUT, "bad_garbage.onnx"), "wb").write(
+        b"this is not an ONNX model, just some text\n" * 3)
+
+
+if __name__ == "__main__":
+    make_mlp()
+    make_cnn()
+    make_fold()
+    make_bad()
+    print("wrote", OUT)
