@@ -185,6 +185,18 @@ static void dev_facts_gather(hwloc_topology_t t, dev_facts *f)
         f->pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
         f->numa_nodes = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
         f->memory_bytes = (unsigned long long)hwloc_get_root_obj(t)->total_memory;
+        /* NUMA nodes can under-report what the OS has (seen on VMs with hot-plugged memory,
+         * where node0 says 5 GiB of 24): on the live device, trust /proc/meminfo. */
+        unsigned long long os_kb = 0;
+        char line[128];
+        FILE *mi = getenv("EDGEBENCH_TOPOLOGY_XML") ? NULL : fopen("/proc/meminfo", "r");
+        while (mi && fgets(line, sizeof line, mi))
+            if (sscanf(line, "MemTotal: %llu kB", &os_kb) == 1)
+                break;
+        if (mi)
+            fclose(mi);
+        if (os_kb * 1024 > f->memory_bytes)
+            f->memory_bytes = os_kb * 1024;
     } else {
         f->packages = f->cores = f->pus = f->numa_nodes = -1;
     }

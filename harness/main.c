@@ -1,5 +1,4 @@
 /* edgebench: benchmark and evaluation harness for small AI models on edge devices. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,17 +11,6 @@ static const struct {
     {"run", eb_cmd_run},           {"infer", eb_cmd_infer}, {"backends", eb_cmd_backends},
     {"info", eb_cmd_info},         {"help", eb_cmd_help},
 };
-
-int eb_cmd_fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("edgebench: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
 
 int main(int argc, char **argv)
 {
