@@ -261,7 +261,7 @@ static void runner_identity(eb_result *r, const char *run_id, const eb_scenario 
 int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
 {
     const char *dir = o->out_dir ? o->out_dir : s->output;
-    int show = !o->quiet && (o->progress || isatty(STDERR_FILENO));
+    int show = o->progress || (!o->quiet && isatty(STDERR_FILENO));
     eb_dataset data = {0};
     eb_results *results = NULL;
     char run_id[40], started[32], finished[32];

@@ -10,7 +10,7 @@
 typedef struct eb_run_opts {
     const char *out_dir;      /* overrides the scenario's output */
     int quiet;                /* -q: no progress, no summary */
-    int progress;             /* 1: progress on stderr even when it is not a terminal */
+    int progress;             /* 1: progress on stderr even when it is not a terminal or -q */
     const char *command_line; /* recorded in run.csv */
     int quick;                /* recorded in run.csv */
 } eb_run_opts;

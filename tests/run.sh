@@ -33,7 +33,7 @@ run_unit() {
 
 run_cli() {
   local out="$log/cram.out"
-  cram --shell=/bin/bash tests/cli/*.t >"$out" 2>&1
+  cram3 --shell=/bin/bash tests/cli/*.t >"$out" 2>&1
   local line
   line=$(grep '^# Ran' "$out" | tail -1)
   # "# Ran N tests, S skipped, F failed."

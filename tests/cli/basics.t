@@ -1,0 +1,59 @@
+The command line's simple commands: version, help, backends, info.
+
+  $ $EDGEBENCH --version
+  edgebench \d+\.\d+\.\d+ \(.*\) (re)
+
+  $ $EDGEBENCH help | head -2
+  edgebench *: benchmark and evaluate small AI models on the device itself. (glob)
+  
+
+  $ $EDGEBENCH help run | head -1
+  usage: edgebench run SCENARIO.lua [--out DIR] [--quick] [--set KEY=VALUE]... [-q] [--progress]
+
+  $ $EDGEBENCH help mock | grep -E '^  (latency_ms|crash) '
+    latency_ms     float   default 1.0      * (glob)
+    crash          string  default ""       * (glob)
+
+  $ $EDGEBENCH help nosuchthing
+  edgebench: no help for 'nosuchthing'; try a command (run, infer, backends, info) or a backend name
+  [2]
+
+An unknown command or none at all is a usage error.
+
+  $ $EDGEBENCH frobnicate
+  edgebench: unknown command 'frobnicate'; run 'edgebench help' for the list
+  [2]
+  $ $EDGEBENCH > /dev/null
+  [2]
+
+Every built-in backend is listed with its formats and whether it can run here.
+
+  $ $EDGEBENCH backends
+  backend    formats  available  description
+  ref        onnx     yes        built-in ONNX engine* (glob)
+  mock       any      yes        deterministic outputs* (glob)
+
+  $ $EDGEBENCH backends extra
+  edgebench: 'backends' takes no arguments (got 'extra')
+  [2]
+
+info describes the device; every line is "key: value".
+
+  $ $EDGEBENCH info > info.txt
+  $ grep -E '^(cpu model|cores|PUs|L1d cache|core kinds|memory|os|compiler|governor):' info.txt | cut -d: -f1
+  cpu model
+  cores
+  PUs
+  L1d cache
+  core kinds
+  memory
+  os
+  compiler
+  governor
+
+With a big.LITTLE topology (an hwloc XML of a 4+4 board), info shows both core kinds.
+
+  $ EDGEBENCH_TOPOLOGY_XML=$ROOT/tests/data/device/biglittle.xml $EDGEBENCH info | grep -A2 '^core kinds'
+  core kinds:      2 kinds* (glob)
+    kind 0:        PUs 0-3* (glob)
+    kind 1:        PUs 4-7* (glob)
