@@ -593,6 +593,36 @@ static void scenario_test_globals(void **state)
     eb_scenario_free(&s);
 }
 
+/* ---- the shipped scenarios load ------------------------------------------------------- */
+
+static void scenario_test_shipped(void **state)
+{
+    (void)state;
+    eb_scenario s;
+    eb_err err;
+    if (scenario_test_load("scenarios/mock.lua", NULL, 0, 0, &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(s.name, "mock");
+    assert_int_equal(s.dataset.kind, EB_DATASET_RANDOM);
+    assert_int_equal(s.n_params, 3);
+    eb_scenario_free(&s);
+
+    struct stat st;
+    if (stat("models/mlp.onnx", &st) != 0 || stat("models/cnn.onnx", &st) != 0)
+        skip(); /* the model zoo is not built */
+    const eb_setting limit[] = {{"limit", "1000"}};
+    if (scenario_test_load("scenarios/quickstart.lua", limit, 1, 0, &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(s.name, "quickstart");
+    assert_int_equal(s.n_variants, 2);
+    assert_string_equal(s.variants[0].model, "models/mlp.onnx");
+    assert_string_equal(s.variants[1].model, "models/cnn.onnx");
+    assert_int_equal(s.dataset.limit, 1000);
+    assert_true(fabs(s.dataset.scale - 1.0 / 255) < 1e-12);
+    assert_int_equal(s.dataset.n_mean, 0);
+    eb_scenario_free(&s);
+}
+
 /* ---- bad scenarios -------------------------------------------------------------------- */
 
 /* Loads tests/data/scenarios/NAME with the file's "-- set:" settings and checks the error
@@ -711,6 +741,7 @@ int main(void)
         cmocka_unit_test(scenario_test_hook_error),
         cmocka_unit_test(scenario_test_hook_error_shapes),
         cmocka_unit_test(scenario_test_globals),
+        cmocka_unit_test(scenario_test_shipped),
         cmocka_unit_test(scenario_test_bad_missing_variants),
         cmocka_unit_test(scenario_test_bad_kind),
         cmocka_unit_test(scenario_test_bad_backend),
