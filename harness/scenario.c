@@ -83,7 +83,8 @@ static int sc_has_position(const char *msg)
 
 /* The message handler for every pcall: returns the error as one string carrying file:line.
  * Errors raised without a position (error(x, 0), a non-string error value, errors from C
- * functions) get the innermost Lua frame's position. */
+ * functions) get the innermost position in the user's code (the prelude's frames are skipped:
+ * its errors are about the caller), or at least the scenario's file name (upvalue 1). */
 static int sc_msgh(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -95,12 +96,16 @@ static int sc_msgh(lua_State *L)
     }
     if (!sc_has_position(msg)) {
         lua_Debug ar;
-        for (int level = 1; lua_getstack(L, level, &ar); level++) {
-            if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+        int found = 0;
+        for (int level = 1; !found && lua_getstack(L, level, &ar); level++) {
+            if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 &&
+                strcmp(ar.source, "=prelude") != 0) {
                 msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
-                break;
+                found = 1;
             }
         }
+        if (!found)
+            msg = lua_pushfstring(L, "%s: %s", lua_tostring(L, lua_upvalueindex(1)), msg);
     }
     return 1;
 }
@@ -110,7 +115,8 @@ static int sc_msgh(lua_State *L)
 static int sc_pcall(lua_State *L, const char *path, int nargs, int nresults, eb_err *err)
 {
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, sc_msgh);
+    lua_pushstring(L, path);
+    lua_pushcclosure(L, sc_msgh, 1);
     lua_insert(L, base);
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);

@@ -18,7 +18,9 @@ extern const char *const eb_variant_kinds[]; /* "original", "quantized", ..., NU
 typedef struct eb_variant {
     char *name;
     char *kind;  /* one of eb_variant_kinds */
-    char *model; /* path, resolved relative to the scenario's directory when not absolute */
+    char *model; /* path: absolute as given; else as given when it exists from the current
+                  * directory, else joined to the scenario's directory; NULL only for variants
+                  * of mock-only scenarios */
     char *base;  /* name of another variant, or NULL */
 } eb_variant;
 
@@ -89,14 +91,18 @@ typedef struct eb_setting {
 } eb_setting;
 
 /* Runs the scenario file and validates everything it names (kinds, backends, files, types).
- * On error: -1 and one line "FILE:LINE: what is wrong; what to do" in err.
- * `quick` shrinks measurement and dataset (see eb_scenario_apply_quick). */
+ * On error: -1 and one line "FILE:LINE: what is wrong; what to do" in err ("FILE: ..." when no
+ * line applies, e.g. an undeclared --set key); nothing is left to free, and eb_scenario_free
+ * on `s` is still safe.  `quick` shrinks measurement and dataset (see scenarios/README.md,
+ * "Quick mode"). */
 int eb_scenario_load(const char *path, const eb_setting *sets, size_t n_sets, int quick,
                      eb_scenario *s, eb_err *err);
-void eb_scenario_free(eb_scenario *s);
+void eb_scenario_free(eb_scenario *s); /* also on a zeroed or already freed scenario */
 
-/* Hooks, each called under lua_pcall; absent hooks succeed.  on_trial gets the result row as
- * a Lua table keyed by column name.  A Lua error returns -1 with "FILE:LINE: message". */
+/* Hooks, each called under lua_pcall; absent hooks succeed.  setup(scenario) gets the scenario
+ * table; on_trial(row) the result row as a Lua table keyed by column name (numbers where the
+ * field is numeric, nil where empty); done(rows) every row passed to on_trial so far.  A Lua
+ * error returns -1 with "FILE:LINE: message" and leaves the state usable. */
 int eb_scenario_setup(eb_scenario *s, eb_err *err);
 int eb_scenario_on_trial(eb_scenario *s, const eb_result *row, eb_err *err);
 int eb_scenario_done(eb_scenario *s, eb_err *err);

@@ -1135,9 +1135,9 @@ static void rd_apply_quick(eb_scenario *s)
     m->warmup_s = 0.05;
     if (m->min_iterations > 20)
         m->min_iterations = 20;
-    m->min_time_s = 0.2;
     if (m->max_time_s > 2)
         m->max_time_s = 2;
+    m->min_time_s = m->max_time_s < 0.2 ? m->max_time_s : 0.2;
     if (s->has_dataset && (s->dataset.limit == 0 || s->dataset.limit > 500))
         s->dataset.limit = 500;
 }

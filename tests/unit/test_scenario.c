@@ -698,6 +698,8 @@ SCENARIO_BAD(bad_return)
 SCENARIO_BAD(bad_error_level0)
 SCENARIO_BAD(bad_option_key)
 SCENARIO_BAD(bad_variant_fn)
+SCENARIO_BAD(bad_constructor_arg)
+SCENARIO_BAD(bad_tail_constructor)
 
 /* Every bad_*.lua in the directory must have a test above (so new ones are not forgotten). */
 static void scenario_test_bad_all_listed(void **state)
@@ -708,7 +710,7 @@ static void scenario_test_bad_all_listed(void **state)
         " bad_runtime_error bad_hook_type bad_set_unknown bad_set_type bad_unknown_key"
         " bad_duration bad_dataset_missing bad_dataset_key bad_plain_dataset bad_base"
         " bad_duplicate_variant bad_return bad_error_level0 bad_option_key bad_variant_fn"
-        " bad_hook ";
+        " bad_constructor_arg bad_tail_constructor bad_hook ";
     FILE *p = popen("ls " SCN_DIR, "r");
     assert_non_null(p);
     char name[256];
@@ -763,6 +765,8 @@ int main(void)
         cmocka_unit_test(scenario_test_bad_error_level0),
         cmocka_unit_test(scenario_test_bad_option_key),
         cmocka_unit_test(scenario_test_bad_variant_fn),
+        cmocka_unit_test(scenario_test_bad_constructor_arg),
+        cmocka_unit_test(scenario_test_bad_tail_constructor),
         cmocka_unit_test(scenario_test_bad_all_listed),
     };
     return cmocka_run_group_tests(tests, scenario_test_chdir_root, NULL);
