@@ -4,11 +4,13 @@
 --   edgebench run scenarios/quickstart.lua                    # about half a minute
 --   edgebench run scenarios/quickstart.lua --quick            # seconds (500 images)
 --   edgebench run scenarios/quickstart.lua --set limit=1000   # fewer images for accuracy
+--   edgebench run scenarios/quickstart.lua --set min_time=0.2s # full accuracy, short timing
 --
 -- Paths: model paths are tried from the current directory first (run from the project root),
 -- then from this file's directory.  See scenarios/README.md for every key.
 
 local limit = option("limit", 10000, "how many test images the accuracy pass scores (0: all)")
+local min_time = option("min_time", "2s", "shortest timed loop per trial")
 
 return scenario {
   name = "quickstart",
@@ -32,5 +34,5 @@ return scenario {
 
   backends = { "ref" },
   threads = { 1 },
-  measure = { warmup = "0.5s", min_iterations = 200, min_time = "2s", max_time = "10s" },
+  measure = { warmup = "0.5s", min_iterations = 200, min_time = min_time, max_time = "10s" },
 }
