@@ -49,6 +49,14 @@ static void compute_facts(ref_session *s)
     s->facts.macs = macs;
 }
 
+/* Names in a corrupt file may hold any byte; a message must stay one printable line. */
+static void one_line(eb_err *err)
+{
+    for (char *c = err ? err->msg : NULL; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 static void describe(const ref_value *v, eb_tensor *t)
 {
     memset(t, 0, sizeof *t);
@@ -71,6 +79,7 @@ static int ref_open(const eb_model *model, const eb_config *config, void **sessi
     if (ref_load(s, s->path, batch, err) != 0 || ref_graph_sort(s, err) != 0 ||
         ref_shape_infer(s, err) != 0 || ref_plan(s, err) != 0) {
         eb_err_prefix(err, "%s", model->path);
+        one_line(err);
         ref_session_free(s);
         return -1;
     }
@@ -109,8 +118,8 @@ static int same_shape(const eb_tensor *t, const eb_tensor *want)
     return 1;
 }
 
-static int ref_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *out, size_t n_out,
-                   eb_err *err)
+static int run_checked(void *session, const eb_tensor *in, size_t n_in, eb_tensor *out,
+                       size_t n_out, eb_err *err)
 {
     ref_session *s = session;
     char b1[128], b2[128];
@@ -145,6 +154,16 @@ static int ref_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *o
     }
     for (int i = 0; i < s->n_in; i++)
         s->vals[s->in_vals[i]].data = NULL; /* never keep a pointer to the caller's memory */
+    return 0;
+}
+
+static int ref_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *out, size_t n_out,
+                   eb_err *err)
+{
+    if (run_checked(session, in, n_in, out, n_out, err) != 0) {
+        one_line(err);
+        return -1;
+    }
     return 0;
 }
 

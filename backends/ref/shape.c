@@ -199,9 +199,12 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         float_in = 0; break;
     default: break;
     }
-    if (nd->n_in < n_in_min || nd->n_in > n_in_max)
+    if (nd->n_in < n_in_min || nd->n_in > n_in_max) {
+        if (n_in_min == n_in_max)
+            FAIL("has %d inputs (expected %d)", nd->n_in, n_in_min);
         FAIL("has %d inputs (expected %d to %d)", nd->n_in, n_in_min,
              n_in_max > 64 ? 64 : n_in_max);
+    }
     for (int i = 0; i < nd->n_in; i++) {
         if (nd->in[i] < 0) {
             if (i < n_in_min || nd->op == REF_OP_CONCAT)

@@ -203,6 +203,59 @@ def make_fold():
     np.save(os.path.join(OUT, "fold_y.npy"), y.astype(np.float32))
 
 
+def make_softmax():
+    """Softmax(axis=1) on a 3-D input: before opset 13 it normalizes over all of dims 1..2
+    (the input coerced to 2-D), from 13 on over dim 1 only."""
+    x = f32(2, 2, 3)
+    np.save(os.path.join(OUT, "softmax_x.npy"), x)
+    for opset in (11, 13):
+        node = helper.make_node("Softmax", ["x"], ["y"], name="softmax", axis=1)
+        g = helper.make_graph([node], "softmax", [batch_input("x", 2, 3)], [out("y", 2, 3)])
+        save(model(g, opset), f"softmax{opset}.onnx")
+        if opset < 13:
+            y = np_softmax(x.reshape(2, -1), 1).reshape(x.shape)
+        else:
+            y = np_softmax(x, 1)
+        np.save(os.path.join(OUT, f"softmax{opset}_y.npy"), y.astype(np.float32))
+
+
+def make_gemm():
+    """Gemm with alpha, beta, a row-vector C; then Gemm(transA, transB) with a column C, whose
+    output [2, batch] has the batch last."""
+    w, c = f32(5, 3), f32(3)
+    a3, c3 = f32(3, 2), f32(2, 1)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "c"], ["g"], name="gemm1", alpha=0.5, beta=2.0),
+        helper.make_node("Gemm", ["a3", "g", "c3"], ["y"], name="gemm2", transA=1, transB=1),
+    ]
+    yv = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, "batch"])
+    g = helper.make_graph(nodes, "gemm", [batch_input("x", 5)], [yv],
+                          [init("w", w), init("c", c), init("a3", a3), init("c3", c3)])
+    save(model(g, 13), "gemm.onnx")
+    x = f32(3, 5)
+    g1 = 0.5 * (x.astype(np.float64) @ w) + 2.0 * c
+    y = a3.T @ g1.T + c3
+    np.save(os.path.join(OUT, "gemm_x.npy"), x)
+    np.save(os.path.join(OUT, "gemm_y.npy"), y.astype(np.float32))
+
+
+def make_matmul():
+    """MatMul: N-D by 2-D (one GEMM), batched with broadcast batch dims, and by a 1-D vector."""
+    w1, w2, v = f32(4, 5), f32(2, 5, 3), f32(3)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["a"], name="mm_2d"),
+        helper.make_node("MatMul", ["a", "w2"], ["b"], name="mm_batched"),
+        helper.make_node("MatMul", ["b", "v"], ["y"], name="mm_vec"),
+    ]
+    g = helper.make_graph(nodes, "matmul", [batch_input("x", 2, 3, 4)], [out("y", 2, 3)],
+                          [init("w1", w1), init("w2", w2), init("v", v)])
+    save(model(g, 13), "matmul.onnx")
+    x = f32(2, 2, 3, 4)
+    y = np.matmul(np.matmul(np.matmul(x.astype(np.float64), w1), w2), v)
+    np.save(os.path.join(OUT, "matmul_x.npy"), x)
+    np.save(os.path.join(OUT, "matmul_y.npy"), y.astype(np.float32))
+
+
 # ---------------------------------------------------------------- malformed models
 
 def relu_graph(nodes, inputs, inits=(), name="bad"):
@@ -252,5 +305,8 @@ if __name__ == "__main__":
     make_mlp()
     make_cnn()
     make_fold()
+    make_softmax()
+    make_gemm()
+    make_matmul()
     make_bad()
     print("wrote", OUT)
