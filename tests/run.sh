@@ -60,6 +60,16 @@ run_conformance() {
   passed=$((passed + p)) failed=$((failed + f))
   echo "conf  pytorch cross-check: $p passed, $f failed"
   [ "$f" -eq 0 ] || cat "$out"
+
+  # The zoo's script must not rot: its quick path (1 epoch, a subset) trains and exports, and
+  # ref must reproduce PyTorch's outputs on what it exported.
+  local zoo="$log/zoo"
+  if /usr/bin/python3 scripts/make_models.py --quick --out "$zoo" >"$log/zoo.out" 2>&1 &&
+     /usr/bin/python3 tests/conformance/crosscheck.py "$zoo" >>"$log/zoo.out" 2>&1; then
+    passed=$((passed + 1)); echo "conf  make_models.py --quick + cross-check: passed"
+  else
+    failed=$((failed + 1)); echo "conf  make_models.py --quick + cross-check: FAILED"; cat "$log/zoo.out"
+  fi
 }
 
 for layer in "${layers[@]}"; do
