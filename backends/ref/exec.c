@@ -146,8 +146,8 @@ void ref_exec_node(ref_session *s, const ref_node *nd)
         break;
     case REF_OP_SOFTMAX: eb_ref_softmax(nd->outer, nd->len, nd->inner, x->data, y->data); break;
     case REF_OP_SHAPE:
-        for (int i = 0; i < x->ndim; i++)
-            ((int64_t *)y->data)[i] = x->shape[i];
+        for (int64_t i = 0; i < nd->len; i++)
+            ((int64_t *)y->data)[i] = x->shape[nd->outer + i];
         break;
     case REF_OP_CAST: exec_cast(x, y); break;
     case REF_OP_CONCAT: exec_concat(s, nd); break;

@@ -300,20 +300,42 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
 {
     ref_attrs *a = &nd->a;
     char lbl[300];
+    int64_t k[4] = {0}, st[4] = {0}, dl[4] = {0}, pd[8] = {0};
+    int nk = attr_ints(np, "kernel_shape", k, 4);
+    int ns = attr_ints(np, "strides", st, 4);
+    int ndl = attr_ints(np, "dilations", dl, 4);
+    int npd = attr_ints(np, "pads", pd, 8);
+    /* the spatial rank the attributes agree on: 1 (Conv1d) or 2 (Conv2d) */
+    int rank = 0, given[4] = {nk, ns, ndl, npd >= 0 ? (npd % 2 ? 99 : npd / 2) : -1};
+    for (int i = 0; i < 4; i++) {
+        if (given[i] < 0)
+            continue;
+        if ((given[i] != 1 && given[i] != 2) || (rank && given[i] != rank))
+            return eb_errf(err, "%s: kernel_shape/strides/dilations/pads must all be 1-D or "
+                                "all 2-D (ref runs 1-D and 2-D convolution and pooling)",
+                           ref_node_label(nd, lbl, sizeof lbl));
+        rank = given[i];
+    }
+    a->spatial_rank = rank;
+    a->has_kernel = nk >= 0;
+    a->kernel[0] = a->kernel[1] = 1;
     a->strides[0] = a->strides[1] = 1;
     a->dilations[0] = a->dilations[1] = 1;
-    int nk = attr_ints(np, "kernel_shape", a->kernel, 2);
-    int ns = attr_ints(np, "strides", a->strides, 2);
-    int nd2 = attr_ints(np, "dilations", a->dilations, 2);
-    int np4 = attr_ints(np, "pads", a->pads, 4);
-    a->has_kernel = nk >= 0;
-    if ((nk >= 0 && nk != 2) || (ns >= 0 && ns != 2) || (nd2 >= 0 && nd2 != 2) ||
-        (np4 >= 0 && np4 != 4))
-        return eb_errf(err, "%s: only 2-D spatial attributes are supported by ref (got "
-                            "kernel_shape/strides/dilations/pads of another rank)",
-                       ref_node_label(nd, lbl, sizeof lbl));
+    int off = rank == 1 ? 1 : 0; /* 1-D values go to the width */
+    for (int i = 0; i < rank; i++) {
+        if (nk >= 0)
+            a->kernel[off + i] = k[i];
+        if (ns >= 0)
+            a->strides[off + i] = st[i];
+        if (ndl >= 0)
+            a->dilations[off + i] = dl[i];
+        if (npd >= 0) {
+            a->pads[off + i] = pd[i];
+            a->pads[2 + off + i] = pd[rank + i];
+        }
+    }
     for (int i = 0; i < 2; i++)
-        if ((nk >= 0 && a->kernel[i] < 1) || a->strides[i] < 1 || a->dilations[i] < 1)
+        if (a->kernel[i] < 1 || a->strides[i] < 1 || a->dilations[i] < 1)
             return eb_errf(err, "%s: kernel_shape, strides and dilations must be >= 1",
                            ref_node_label(nd, lbl, sizeof lbl));
     for (int i = 0; i < 4; i++)
@@ -349,6 +371,9 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
     a->axis = attr_int(np, "axis", 0);
     a->to = attr_int(np, "to", 0);
     a->allowzero = (int)attr_int(np, "allowzero", 0);
+    a->start = attr_int(np, "start", 0);
+    a->has_end = attr_find(np, "end") != NULL;
+    a->end = attr_int(np, "end", 0);
     int na = attr_ints(np, "axes", a->axes, EB_MAX_DIMS);
     if (na > EB_MAX_DIMS)
         return eb_errf(err, "%s: too many axes (%d)", ref_node_label(nd, lbl, sizeof lbl), na);
@@ -450,7 +475,9 @@ static int load_input(ref_session *s, const Onnx__ValueInfoProto *vi, int batch,
                                 "only the leading (batch) dimension, so re-export with a fixed "
                                 "size there",
                            name, d, param);
-        if (!sym && d == 0 && dim->dim_value != batch)
+        /* A fixed leading dimension is taken as it is at the default batch 1 (the model may
+         * not be batched at all); asking for another batch needs a dynamic one. */
+        if (!sym && d == 0 && batch != 1 && dim->dim_value != batch)
             return eb_errf(err, "graph input '%s' has a fixed batch of %lld but batch %d was "
                                 "asked; use batch %lld or export with a dynamic batch "
                                 "(dynamic_axes)",

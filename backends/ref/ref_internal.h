@@ -140,9 +140,10 @@ typedef struct ref_value {
 enum { REF_PAD_NOTSET, REF_PAD_VALID, REF_PAD_SAME_UPPER, REF_PAD_SAME_LOWER };
 
 typedef struct ref_attrs {
-    /* Conv, pools: as given (2-D spatial); -1 / 0 when absent */
+    /* Conv, pools: always as 2-D (height, width); 1-D attributes are stored with height 1.
+     * spatial_rank is the rank the attributes were given in (0 when none were). */
     int64_t kernel[2], strides[2], dilations[2], pads[4];
-    int has_kernel;
+    int has_kernel, spatial_rank;
     int64_t group;
     int auto_pad, ceil_mode, count_include_pad;
     /* Gemm, BatchNormalization */
@@ -155,6 +156,8 @@ typedef struct ref_attrs {
     int64_t axes[EB_MAX_DIMS]; /* Unsqueeze/Squeeze before opset 13 */
     int n_axes, has_axes;
     int allowzero;    /* Reshape */
+    int64_t start, end; /* Shape (opset 15); has_end says whether end was given */
+    int has_end;
 } ref_attrs;
 
 typedef struct ref_node {

@@ -228,43 +228,52 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
     switch (nd->op) {
     case REF_OP_CONV: {
         const ref_value *w = &s->vals[nd->in[1]];
-        if (x->ndim != 4 || w->ndim != 4)
-            FAIL("only 2-D convolution (4-D input and weight) is supported; input is %s, "
-                 "weight %s",
+        /* 1-D runs as 2-D with height 1: [N, C, W] has the layout of [N, C, 1, W] */
+        int sp = x->ndim - 2;
+        if ((sp != 1 && sp != 2) || w->ndim != x->ndim || (a->spatial_rank && a->spatial_rank != sp))
+            FAIL("only 1-D and 2-D convolution is supported, with attributes of that rank; "
+                 "input is %s, weight %s",
                  shape_str(x, b1, sizeof b1), shape_str(w, b2, sizeof b2));
         int64_t g = a->group, c = x->shape[1], m = w->shape[0];
+        int64_t kh = sp == 2 ? w->shape[2] : 1, kw = w->shape[x->ndim - 1];
         if (g < 1 || c % g || m % g || w->shape[1] != c / g)
             FAIL("input %s, weight %s and group %lld do not agree", shape_str(x, b1, sizeof b1),
                  shape_str(w, b2, sizeof b2), (long long)g);
-        if (a->has_kernel && (a->kernel[0] != w->shape[2] || a->kernel[1] != w->shape[3]))
-            FAIL("kernel_shape %lldx%lld does not match the weight %s", (long long)a->kernel[0],
-                 (long long)a->kernel[1], shape_str(w, b2, sizeof b2));
+        if (a->has_kernel && (a->kernel[0] != kh || a->kernel[1] != kw))
+            FAIL("kernel_shape does not match the weight %s", shape_str(w, b2, sizeof b2));
         if (nd->n_in > 2 && nd->in[2] >= 0) {
             const ref_value *b = &s->vals[nd->in[2]];
             if (b->numel != (size_t)m || b->ndim != 1)
                 FAIL("bias %s does not match %lld output channels", shape_str(b, b1, sizeof b1),
                      (long long)m);
         }
-        if (spatial_plan(nd, x->shape[2], x->shape[3], w->shape[2], w->shape[3], err) != 0)
+        if (spatial_plan(nd, sp == 2 ? x->shape[2] : 1, x->shape[x->ndim - 1], kh, kw, err) != 0)
             return -1;
         nd->conv.n = x->shape[0], nd->conv.c = c, nd->conv.m = m, nd->conv.group = g;
         int64_t o[4] = {x->shape[0], m, nd->conv.oh, nd->conv.ow};
-        nd->macs = o[0] * m * o[2] * o[3] * (c / g) * w->shape[2] * w->shape[3];
-        return set_out(s, nd, 0, EB_F32, 4, o, err);
+        if (sp == 1)
+            o[2] = nd->conv.ow;
+        nd->macs = o[0] * m * nd->conv.oh * nd->conv.ow * (c / g) * kh * kw;
+        return set_out(s, nd, 0, EB_F32, x->ndim, o, err);
     }
     case REF_OP_MAXPOOL:
     case REF_OP_AVGPOOL: {
-        if (x->ndim != 4)
-            FAIL("only 2-D pooling (4-D input) is supported; input is %s",
+        int sp = x->ndim - 2;
+        if ((sp != 1 && sp != 2) || (a->spatial_rank && a->spatial_rank != sp))
+            FAIL("only 1-D and 2-D pooling is supported, with attributes of that rank; input "
+                 "is %s",
                  shape_str(x, b1, sizeof b1));
         if (!a->has_kernel)
             FAIL("kernel_shape is required");
-        if (spatial_plan(nd, x->shape[2], x->shape[3], a->kernel[0], a->kernel[1], err) != 0)
+        if (spatial_plan(nd, sp == 2 ? x->shape[2] : 1, x->shape[x->ndim - 1], a->kernel[0],
+                         a->kernel[1], err) != 0)
             return -1;
         nd->conv.n = x->shape[0], nd->conv.c = nd->conv.m = nd->conv.group = x->shape[1];
         nd->conv.count_include_pad = a->count_include_pad;
         int64_t o[4] = {x->shape[0], x->shape[1], nd->conv.oh, nd->conv.ow};
-        return set_out(s, nd, 0, EB_F32, 4, o, err);
+        if (sp == 1)
+            o[2] = nd->conv.ow;
+        return set_out(s, nd, 0, EB_F32, x->ndim, o, err);
     }
     case REF_OP_GLOBALAVGPOOL: {
         if (x->ndim < 3)
@@ -448,15 +457,22 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             FAIL("the mask output is not supported (export the model in eval mode)");
         return set_out(s, nd, 0, x->dtype, x->ndim, x->shape, err);
     case REF_OP_SHAPE: {
-        int64_t o[1] = {x->ndim};
+        /* start and end (opset 15) slice the shape; out-of-range values clamp */
+        int64_t r = x->ndim, b = a->start, e = a->has_end ? a->end : r;
+        b = b < 0 ? b + r : b;
+        e = e < 0 ? e + r : e;
+        b = b < 0 ? 0 : b > r ? r : b;
+        e = e < 0 ? 0 : e > r ? r : e;
+        nd->outer = b;
+        nd->len = e > b ? e - b : 0;
+        int64_t o[1] = {nd->len};
         return set_out(s, nd, 0, EB_I64, 1, o, err);
     }
     case REF_OP_CAST: {
-        /* ONNX types FLOAT(1), FLOAT16(10), DOUBLE(11), BFLOAT16(16) are computed as float32;
-         * integer and bool types as int64. */
-        eb_dtype to = (a->to == 1 || a->to == 10 || a->to == 11 || a->to == 16) ? EB_F32
-                                                                                   : EB_I64;
-        if (a->to < 1 || a->to == 8 || a->to > 16)
+        /* FLOAT(1) and DOUBLE(11) are computed as float32, integer and bool types as int64;
+         * the 16-bit floats and strings would round differently or not at all: refused. */
+        eb_dtype to = a->to == 1 || a->to == 11 ? EB_F32 : EB_I64;
+        if (a->to < 1 || a->to == 8 || a->to == 10 || a->to > 13)
             FAIL("cast to ONNX type %lld is not supported", (long long)a->to);
         return set_out(s, nd, 0, to, x->ndim, x->shape, err);
     }

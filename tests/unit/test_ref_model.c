@@ -96,6 +96,7 @@ static void test_models_match_numpy(void **state)
     ref_model_check("matmul.onnx", "matmul_x.npy", "matmul_y.npy");
     ref_model_check("softmax11.onnx", "softmax_x.npy", "softmax11_y.npy");
     ref_model_check("softmax13.onnx", "softmax_x.npy", "softmax13_y.npy");
+    ref_model_check("conv1d.onnx", "conv1d_x.npy", "conv1d_y.npy");
 }
 
 static void ref_model_expect_shape(const ref_session *s, const char *name, int ndim, ...)
@@ -155,6 +156,25 @@ static void test_shape_inference(void **state)
     assert_int_equal(((int64_t *)s->vals[i].data)[1], -1);
     ref_model_expect_shape(s, "flat", 2, (int64_t)9, (int64_t)6);
     eb_backend_ref.close(s);
+}
+
+static void test_fixed_batch(void **state)
+{
+    (void)state;
+    /* batch 1 (the default) takes a fixed leading dimension as it is */
+    ref_session *s = ref_model_must_open("fixed_batch.onnx", 1);
+    eb_io io;
+    eb_backend_ref.io(s, &io);
+    assert_int_equal(io.inputs[0].shape[0], 2);
+    assert_int_equal(io.inputs[0].shape[1], 3);
+    ref_model_expect_shape(s, "s", 1, (int64_t)1); /* Shape(start=1) of [2, 3] is [3] */
+    ref_model_expect_shape(s, "y", 2, (int64_t)2, (int64_t)3);
+    eb_backend_ref.close(s);
+    /* any other batch cannot be honoured: refused, saying how to fix it */
+    eb_err err;
+    assert_null(ref_model_open("fixed_batch.onnx", 4, &err));
+    assert_non_null(strstr(err.msg, "fixed batch of 2 but batch 4 was asked"));
+    assert_non_null(strstr(err.msg, "dynamic_axes"));
 }
 
 static void test_memory_plan(void **state)
@@ -276,7 +296,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_models_match_numpy), cmocka_unit_test(test_shape_inference),
-        cmocka_unit_test(test_memory_plan),        cmocka_unit_test(test_facts),
+        cmocka_unit_test(test_fixed_batch),        cmocka_unit_test(test_memory_plan),
+        cmocka_unit_test(test_facts),
         cmocka_unit_test(test_run_checks),         cmocka_unit_test(test_bad_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -256,6 +256,43 @@ def make_matmul():
     np.save(os.path.join(OUT, "matmul_y.npy"), y.astype(np.float32))
 
 
+def make_conv1d():
+    """1-D Conv (stride 2, pads, dilation 2) -> Relu -> MaxPool(3, stride 1, pad 1): ref runs
+    them as 2-D with height 1."""
+    w, b = f32(3, 2, 3), f32(3)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv1d", strides=[2],
+                         pads=[2, 1], dilations=[2]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["y"], name="pool1d", kernel_shape=[3],
+                         strides=[1], pads=[1, 1]),
+    ]
+    g = helper.make_graph(nodes, "conv1d", [batch_input("x", 2, 11)], [out("y", 3, 5)],
+                          [init("w", w), init("b", b)])
+    save(model(g, 13), "conv1d.onnx")
+    x = f32(2, 2, 11)
+    c = np_conv(x[:, :, None, :].astype(np.float64), w[:, :, None, :], b, stride=(1, 2),
+                pads=(0, 2, 0, 1), dil=(1, 2))
+    y = np_maxpool(np.maximum(c, 0), (1, 3), (1, 1), (0, 1, 0, 1))[:, :, 0, :]
+    np.save(os.path.join(OUT, "conv1d_x.npy"), x)
+    np.save(os.path.join(OUT, "conv1d_y.npy"), y.astype(np.float32))
+
+
+def make_fixed_batch():
+    """A model exported without a dynamic batch: x is [2, 3]; Shape(start=1) checks opset
+    15's slicing while it is folded."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape", start=1),
+        helper.make_node("Constant", [], ["m1"], name="c",
+                         value=numpy_helper.from_array(np.array([-1], np.int64))),
+        helper.make_node("Concat", ["m1", "s"], ["shp"], name="concat", axis=0),
+        helper.make_node("Reshape", ["x", "shp"], ["y"], name="reshape"),
+    ]
+    yv = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    save(model(helper.make_graph(nodes, "fixed", [x], [yv]), 15), "fixed_batch.onnx")
+
+
 # ---------------------------------------------------------------- malformed models
 
 def relu_graph(nodes, inputs, inits=(), name="bad"):
@@ -308,5 +345,7 @@ if __name__ == "__main__":
     make_softmax()
     make_gemm()
     make_matmul()
+    make_conv1d()
+    make_fixed_batch()
     make_bad()
     print("wrote", OUT)
