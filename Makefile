@@ -17,6 +17,13 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPPFLAGS += -DEB_VERSION='"$(VERSION)"' -DEB_GIT_COMMIT='"$(GIT_COMMIT)"'
 
+# V=1 shows full command lines.
+ifeq ($(V),1)
+  Q :=
+else
+  Q := @
+endif
+
 # Sources: every .c under harness/ and backends/ (the one-concern-per-file layout means new
 # files need no Makefile edit), plus generated code in build/gen.
 LUA_SRC   := $(wildcard harness/lua/*.lua)
@@ -48,15 +55,18 @@ build/gen/lua_%.c: harness/lua/%.lua scripts/embed_text.sh
 # Every object waits for generated headers (a simple, always-correct order).
 build/obj/%.o: %.c | build/gen/onnx.pb-c.h $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 bin/edgebench: $(MAIN_OBJ) $(LIB_OBJ)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/tests/%: tests/unit/%.c $(LIB_OBJ) | $(DEPS_OK)
 	@mkdir -p build/tests
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS) -lcmocka
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS) -lcmocka
 
 run: bin/edgebench
 	./bin/edgebench run scenarios/quickstart.lua
