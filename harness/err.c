@@ -24,7 +24,9 @@ int eb_err_prefix(eb_err *err, const char *fmt, ...)
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof old);
-        snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+        /* Precisions bound each part, so an over-long message is cut, never overrun. */
+        snprintf(err->msg, sizeof err->msg, "%.500s: %.*s", prefix,
+                 (int)(sizeof err->msg - 503), old);
     }
     return -1;
 }

@@ -15,7 +15,7 @@
 static void trial_fail(eb_result *r, const char *msg)
 {
     snprintf(r->status, sizeof r->status, "failed");
-    snprintf(r->error, sizeof r->error, "%s", msg);
+    snprintf(r->error, sizeof r->error, "%.*s", (int)sizeof r->error - 1, msg);
 }
 
 /* Output buffers sized from io; allocated once per trial. */
