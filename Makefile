@@ -81,3 +81,30 @@ clean:
 	rm -rf build bin
 
 -include $(shell find build/obj -name '*.d' 2>/dev/null)
+
+# ---- Real architectures, ONNX Runtime as the yardstick, `make bench` (issue 3) ----
+# ort: npm's onnxruntime-node into scripts/ort/node_modules (scripts/deps.sh does the same step).
+# export-models: torchvision/transformer exports with random weights into build/models/.
+# torchvision: ref against PyTorch on those exports (tests/conformance/torchvision.py).
+# bench: GEMM table (when tests/bench/gemm_bench.c exists) and ref vs ONNX Runtime latencies.
+.PHONY: ort export-models torchvision bench
+ORT_STAMP := scripts/ort/node_modules/onnxruntime-node/package.json
+ort: $(ORT_STAMP)
+$(ORT_STAMP): scripts/ort/package-lock.json
+	cd scripts/ort && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+export-models: | $(DEPS_OK)
+	$(PYTHON) scripts/export_models.py
+
+torchvision: bin/edgebench | $(DEPS_OK)
+	$(PYTHON) tests/conformance/torchvision.py
+
+GEMM_BENCH := $(if $(wildcard tests/bench/gemm_bench.c),build/bench/gemm_bench)
+build/bench/gemm_bench: tests/bench/gemm_bench.c $(LIB_OBJ) | $(DEPS_OK)
+	@mkdir -p build/bench
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+bench: bin/edgebench $(ORT_STAMP) $(GEMM_BENCH) | $(DEPS_OK)
+	bash scripts/bench.sh
