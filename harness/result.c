@@ -20,4 +20,8 @@ void eb_result_init(eb_result *r)
     r->model_bytes = r->params = r->nonzero_params = r->macs = -1;
     r->accuracy_top1 = r->accuracy_top5 = NAN;
     r->accuracy_samples = -1;
+    r->p50_lo = r->p50_hi = r->p90_lo = r->p90_hi = r->p99_lo = r->p99_hi = NAN;
+    r->latency_cv = NAN;
+    r->outliers = -1;
+    r->first_run_slow = -1;
 }

@@ -34,6 +34,14 @@ typedef struct eb_result {
     /* accuracy */
     double accuracy_top1, accuracy_top5;
     long accuracy_samples;
+    /* statistics (stats_ci.h, outliers.h): 95% distribution-free intervals of p50/p90/p99
+     * (NaN where more samples are needed: the note says which), spread and outliers */
+    double p50_lo, p50_hi, p90_lo, p90_hi, p99_lo, p99_hi;
+    char ci_note[160];
+    double latency_cv;
+    long outliers;
+    int first_run_slow; /* -1 unknown, 0, 1 */
+    char stats_warning[256];
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

@@ -9,6 +9,8 @@
  *   throughput_ips  inferences per second, 3 decimals
  *   accuracy_top*   a fraction in 0..1, 6 decimals
  *   counts          integers
+ *   other numbers   6 significant digits (latency_cv, watts, degrees)
+ *   flags           true / false
  * Not measured (NaN, infinite, or a negative count) is an empty field.
  * Fields are quoted (with libcsv's csv_fwrite) only when they hold a comma, a quote, a line
  * break or edge spaces, so plain numbers stay unquoted for gnuplot and cram tests.
@@ -34,6 +36,8 @@ typedef enum results_ctype {
     RC_MS,     /* double, milliseconds */
     RC_IPS,    /* double, per second */
     RC_FRAC,   /* double, fraction 0..1 */
+    RC_NUM,    /* double, any other quantity: 6 significant digits */
+    RC_BOOL,   /* int: 1 "true", 0 "false", negative = not known */
 } results_ctype;
 
 /* The documented, stable column set of results.csv, in order: append, never rename or
@@ -70,7 +74,18 @@ typedef enum results_ctype {
     X("macs", RC_I64, macs)                                                                    \
     X("accuracy_top1", RC_FRAC, accuracy_top1)                                                 \
     X("accuracy_top5", RC_FRAC, accuracy_top5)                                                 \
-    X("accuracy_samples", RC_LONG, accuracy_samples)
+    X("accuracy_samples", RC_LONG, accuracy_samples)                                           \
+    X("latency_p50_lo_ms", RC_MS, p50_lo)                                                      \
+    X("latency_p50_hi_ms", RC_MS, p50_hi)                                                      \
+    X("latency_p90_lo_ms", RC_MS, p90_lo)                                                      \
+    X("latency_p90_hi_ms", RC_MS, p90_hi)                                                      \
+    X("latency_p99_lo_ms", RC_MS, p99_lo)                                                      \
+    X("latency_p99_hi_ms", RC_MS, p99_hi)                                                      \
+    X("latency_ci_note", RC_STR, ci_note)                                                      \
+    X("latency_cv", RC_NUM, latency_cv)                                                        \
+    X("latency_outliers", RC_LONG, outliers)                                                   \
+    X("first_run_slow", RC_BOOL, first_run_slow)                                               \
+    X("stats_warning", RC_STR, stats_warning)
 
 typedef struct results_column {
     const char *name;
@@ -146,6 +161,15 @@ static void results_format(const eb_result *row, const results_column *c, char *
     case RC_FRAC:
         dv = *(const double *)(const void *)base;
         results_format_double(dv, "%.6f", buf, n);
+        return;
+    case RC_NUM:
+        dv = *(const double *)(const void *)base;
+        results_format_double(dv, "%.6g", buf, n);
+        return;
+    case RC_BOOL:
+        iv = *(const int *)(const void *)base;
+        if (iv >= 0)
+            snprintf(buf, n, "%s", iv ? "true" : "false");
         return;
     default:
         return;

@@ -11,6 +11,8 @@
 #include "clock.h"
 #include "device.h"
 #include "feed.h"
+#include "outliers.h"
+#include "stats_ci.h"
 
 static void trial_fail(eb_result *r, const char *msg)
 {
@@ -58,6 +60,24 @@ static int trial_accuracy(const eb_trial *t, void *session, eb_feed *feed, eb_te
     if (classes > 5)
         r->accuracy_top5 = (double)acc.top5 / (double)acc.samples;
     return 0;
+}
+
+/* Intervals, spread and outliers of the timed samples: flagged, never dropped. */
+static void trial_statistics(eb_result *r, const double *s, size_t n)
+{
+    eb_latency_ci ci;
+    eb_outliers o;
+    eb_latency_ci_compute(s, n, 0.95, &ci);
+    r->p50_lo = ci.lo[0], r->p50_hi = ci.hi[0];
+    r->p90_lo = ci.lo[1], r->p90_hi = ci.hi[1];
+    r->p99_lo = ci.lo[2], r->p99_hi = ci.hi[2];
+    snprintf(r->ci_note, sizeof r->ci_note, "%s", ci.note);
+    if (eb_outliers_analyze(s, n, r->first_ms, &o) == 0 && n > 0) {
+        r->latency_cv = o.cv;
+        r->outliers = (long)o.n_outliers;
+        r->first_run_slow = o.slow_first;
+    }
+    snprintf(r->stats_warning, sizeof r->stats_warning, "%s", o.warning);
 }
 
 /* Warm-up, then the timed loop.  Sample storage is sized from the warm-up rate so the loop
@@ -113,6 +133,7 @@ static int trial_timed_loop(const eb_trial *t, void *session, eb_feed *feed, eb_
     r->iterations = (long)n;
     eb_stats_summarize(s, n, &r->latency);
     r->throughput_ips = r->latency.mean > 0 ? 1e3 * t->batch / r->latency.mean : NAN;
+    trial_statistics(r, s, n);
     *samples = s;
     *n_samples = n;
     return 0;
