@@ -61,6 +61,58 @@ static void exec_cast(const ref_value *x, const ref_value *y)
     }
 }
 
+/* Input index feeding output index o along an axis of n elements, or -1 for the constant. */
+static int64_t pad_source(int mode, int64_t o, int64_t begin, int64_t n)
+{
+    int64_t i = o - begin;
+    if (i >= 0 && i < n)
+        return i;
+    if (mode == REF_PADMODE_EDGE)
+        return i < 0 ? 0 : n - 1;
+    if (mode == REF_PADMODE_REFLECT) /* pads < n (checked at open), so one bounce suffices */
+        return n == 1 ? 0 : i < 0 ? -i : 2 * (n - 1) - i;
+    return -1;
+}
+
+/* Pad is rare and small in the models this engine is for: a plain per-element walk. */
+static void exec_pad(const ref_session *s, const ref_node *nd)
+{
+    const ref_value *x = &s->vals[nd->in[0]];
+    const ref_value *y = &s->vals[nd->out[0]];
+    int r = x->ndim, mode = nd->a.pad_mode;
+    const float *xp = x->data;
+    float *yp = y->data;
+    if (r == 0) {
+        yp[0] = xp[0];
+        return;
+    }
+    int64_t xs[EB_MAX_DIMS], idx[EB_MAX_DIMS] = {0};
+    xs[r - 1] = 1;
+    for (int d = r - 2; d >= 0; d--)
+        xs[d] = xs[d + 1] * x->shape[d + 1];
+    int64_t row = y->shape[r - 1], rows = row ? (int64_t)y->numel / row : 0;
+    for (int64_t k = 0; k < rows; k++, yp += row) {
+        int64_t base = 0;
+        int inside = 1;
+        for (int d = 0; d < r - 1; d++) {
+            int64_t si = pad_source(mode, idx[d], nd->pad_b[d], x->shape[d]);
+            if (si < 0)
+                inside = 0;
+            else
+                base += si * xs[d];
+        }
+        for (int64_t j = 0; j < row; j++) {
+            int64_t si = pad_source(mode, j, nd->pad_b[r - 1], x->shape[r - 1]);
+            yp[j] = inside && si >= 0 ? xp[base + si] : nd->pad_value;
+        }
+        for (int d = r - 2; d >= 0; d--) {
+            if (++idx[d] < y->shape[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+}
+
 static void exec_matmul(const ref_node *nd, const float *a, const float *b, float *y)
 {
     const eb_ref_bcast *p = &nd->bc;
@@ -152,6 +204,7 @@ void ref_exec_node(ref_session *s, const ref_node *nd)
     case REF_OP_CAST: exec_cast(x, y); break;
     case REF_OP_CONCAT: exec_concat(s, nd); break;
     case REF_OP_GATHER: exec_gather(s, nd); break;
+    case REF_OP_PAD: exec_pad(s, nd); break;
     case REF_OP_CONSTANT: break; /* data set at load */
     default: /* Reshape, Flatten, Identity, Dropout, Squeeze, Unsqueeze: same bytes */
         copy_value(x, y);

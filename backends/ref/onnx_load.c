@@ -35,6 +35,7 @@ static const struct {
     {"MatMul", REF_OP_MATMUL},
     {"MaxPool", REF_OP_MAXPOOL},
     {"Mul", REF_OP_MUL},
+    {"Pad", REF_OP_PAD},
     {"Relu", REF_OP_RELU},
     {"Reshape", REF_OP_RESHAPE},
     {"Shape", REF_OP_SHAPE},
@@ -57,7 +58,7 @@ ref_op ref_op_from_name(const char *op_type)
 const char *ref_supported_ops(void)
 {
     return "Add, AveragePool, BatchNormalization, Cast, Concat, Constant, Conv, Div, Dropout, "
-           "Flatten, Gather, Gemm, GlobalAveragePool, Identity, MatMul, MaxPool, Mul, Relu, "
+           "Flatten, Gather, Gemm, GlobalAveragePool, Identity, MatMul, MaxPool, Mul, Pad, Relu, "
            "Reshape, Shape, Softmax, Squeeze, Sub, Unsqueeze";
 }
 
@@ -296,7 +297,8 @@ static int attr_ints(const Onnx__NodeProto *np, const char *name, int64_t *out, 
     return (int)a->n_ints;
 }
 
-static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
+/* Conv and pooling geometry, stored as 2-D: 1-D attributes go to the width, height 1. */
+static int spatial_attrs(ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
 {
     ref_attrs *a = &nd->a;
     char lbl[300];
@@ -318,9 +320,6 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
     }
     a->spatial_rank = rank;
     a->has_kernel = nk >= 0;
-    a->kernel[0] = a->kernel[1] = 1;
-    a->strides[0] = a->strides[1] = 1;
-    a->dilations[0] = a->dilations[1] = 1;
     int off = rank == 1 ? 1 : 0; /* 1-D values go to the width */
     for (int i = 0; i < rank; i++) {
         if (nk >= 0)
@@ -334,14 +333,31 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
             a->pads[2 + off + i] = pd[rank + i];
         }
     }
+    /* Bounds keep the geometry arithmetic far from overflow on corrupt files. */
+    const int64_t lim = (int64_t)1 << 30;
     for (int i = 0; i < 2; i++)
-        if (a->kernel[i] < 1 || a->strides[i] < 1 || a->dilations[i] < 1)
-            return eb_errf(err, "%s: kernel_shape, strides and dilations must be >= 1",
+        if (a->kernel[i] < 1 || a->strides[i] < 1 || a->dilations[i] < 1 || a->kernel[i] > lim ||
+            a->strides[i] > lim || a->dilations[i] > lim)
+            return eb_errf(err, "%s: kernel_shape, strides and dilations must be between 1 and "
+                                "2^30",
                            ref_node_label(nd, lbl, sizeof lbl));
     for (int i = 0; i < 4; i++)
-        if (a->pads[i] < 0)
-            return eb_errf(err, "%s: negative pads are not supported",
+        if (a->pads[i] < 0 || a->pads[i] > lim)
+            return eb_errf(err, "%s: pads must be between 0 and 2^30",
                            ref_node_label(nd, lbl, sizeof lbl));
+    return 0;
+}
+
+static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
+{
+    ref_attrs *a = &nd->a;
+    char lbl[300];
+    a->kernel[0] = a->kernel[1] = 1;
+    a->strides[0] = a->strides[1] = 1;
+    a->dilations[0] = a->dilations[1] = 1;
+    if ((nd->op == REF_OP_CONV || nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL) &&
+        spatial_attrs(nd, np, err) != 0)
+        return -1;
     a->group = attr_int(np, "group", 1);
     const Onnx__AttributeProto *ap = attr_find(np, "auto_pad");
     if (ap && ap->has_s) {
@@ -380,6 +396,24 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
     a->has_axes = na >= 0;
     a->n_axes = na < 0 ? 0 : na;
 
+    if (nd->op == REF_OP_PAD) {
+        const Onnx__AttributeProto *mode = attr_find(np, "mode");
+        const char *mv = mode && mode->has_s ? (const char *)mode->s.data : "constant";
+        size_t ml = mode && mode->has_s ? mode->s.len : 8;
+        if (ml == 8 && memcmp(mv, "constant", 8) == 0)
+            a->pad_mode = REF_PADMODE_CONSTANT;
+        else if (ml == 7 && memcmp(mv, "reflect", 7) == 0)
+            a->pad_mode = REF_PADMODE_REFLECT;
+        else if (ml == 4 && memcmp(mv, "edge", 4) == 0)
+            a->pad_mode = REF_PADMODE_EDGE;
+        else
+            return eb_errf(err, "%s: unknown mode '%.*s' (constant, reflect, edge)",
+                           ref_node_label(nd, lbl, sizeof lbl), (int)(ml > 40 ? 40 : ml), mv);
+        a->pad_value = attr_float(np, "value", 0.0f);
+        a->n_pads_attr = attr_ints(np, "pads", a->pads_attr, 2 * EB_MAX_DIMS);
+        if (a->n_pads_attr > 2 * EB_MAX_DIMS)
+            return eb_errf(err, "%s: too many pads", ref_node_label(nd, lbl, sizeof lbl));
+    }
     if (nd->op == REF_OP_BATCHNORM && attr_int(np, "training_mode", 0) != 0)
         return eb_errf(err, "%s: training_mode=1 is not supported (export the model in eval "
                             "mode)",

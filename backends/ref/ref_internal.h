@@ -102,6 +102,7 @@ typedef enum ref_op {
     REF_OP_MATMUL,
     REF_OP_MAXPOOL,
     REF_OP_MUL,
+    REF_OP_PAD,
     REF_OP_RELU,
     REF_OP_RESHAPE,
     REF_OP_SHAPE,
@@ -138,6 +139,7 @@ typedef struct ref_value {
 } ref_value;
 
 enum { REF_PAD_NOTSET, REF_PAD_VALID, REF_PAD_SAME_UPPER, REF_PAD_SAME_LOWER };
+enum { REF_PADMODE_CONSTANT, REF_PADMODE_REFLECT, REF_PADMODE_EDGE };
 
 typedef struct ref_attrs {
     /* Conv, pools: always as 2-D (height, width); 1-D attributes are stored with height 1.
@@ -158,6 +160,10 @@ typedef struct ref_attrs {
     int allowzero;    /* Reshape */
     int64_t start, end; /* Shape (opset 15); has_end says whether end was given */
     int has_end;
+    int pad_mode;     /* Pad: REF_PADMODE_* */
+    float pad_value;  /* Pad before opset 11: the `value` attribute */
+    int64_t pads_attr[2 * EB_MAX_DIMS]; /* Pad before opset 11 */
+    int n_pads_attr;
 } ref_attrs;
 
 typedef struct ref_node {
@@ -178,6 +184,8 @@ typedef struct ref_node {
     int bnd;
     int64_t c_rows, c_cols;     /* Gemm: C's broadcast shape, as [rows, cols] */
     float *wt;                  /* Gemm: B pre-transposed at open (owned), or NULL */
+    int64_t pad_b[EB_MAX_DIMS], pad_e[EB_MAX_DIMS]; /* Pad: per axis, may be negative */
+    float pad_value;
 } ref_node;
 
 typedef struct ref_session {

@@ -193,6 +193,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
     case REF_OP_RESHAPE: n_in_min = n_in_max = 2, float_in = 0; break;
     case REF_OP_GATHER: n_in_min = n_in_max = 2, float_in = 0; break;
     case REF_OP_UNSQUEEZE: case REF_OP_SQUEEZE: n_in_max = 2, float_in = 0; break;
+    case REF_OP_PAD: n_in_max = 3, float_in = 0; break;
     case REF_OP_CONCAT: n_in_max = 1 << 20, float_in = 0; break;
     case REF_OP_DROPOUT: n_in_max = 3, float_in = 0; break;
     case REF_OP_SHAPE: case REF_OP_CAST: case REF_OP_FLATTEN: case REF_OP_IDENTITY:
@@ -433,10 +434,14 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
                 if (infer >= 0)
                     FAIL("shape has more than one -1");
                 infer = i;
-            } else if (shp[i] < 0) {
+            } else if (shp[i] < 0 || shp[i] > (int64_t)REF_MAX_BYTES) {
                 FAIL("shape entry %d is %lld", i, (long long)shp[i]);
             } else {
                 known *= shp[i];
+                if (known > (int64_t)REF_MAX_BYTES)
+                    FAIL("cannot reshape %s (%zu elements) into more than %llu elements",
+                         shape_str(x, b1, sizeof b1), x->numel,
+                         (unsigned long long)REF_MAX_BYTES);
             }
         }
         if (infer >= 0) {
@@ -503,11 +508,53 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             shp[no++] = x->shape[i];
         return set_out(s, nd, 0, x->dtype, no, shp, err);
     }
+    case REF_OP_PAD: {
+        int64_t pads[2 * EB_MAX_DIMS];
+        int n = 0;
+        if (x->dtype != EB_F32)
+            FAIL("input '%s' is %s; ref pads float32 tensors only", x->name,
+                 eb_dtype_name(x->dtype));
+        if (nd->n_in > 1 && nd->in[1] >= 0) {
+            if (static_ints(s, nd, 1, "pads", pads, 2 * EB_MAX_DIMS, &n, err) != 0)
+                return -1;
+        } else if (a->n_pads_attr >= 0) { /* before opset 11 */
+            n = a->n_pads_attr;
+            memcpy(pads, a->pads_attr, sizeof pads);
+        }
+        if (n != 2 * x->ndim)
+            FAIL("has %d pads for a %d-D input (expected %d)", n, x->ndim, 2 * x->ndim);
+        nd->pad_value = a->pad_value;
+        if (nd->n_in > 2 && nd->in[2] >= 0) {
+            const ref_value *cv = &s->vals[nd->in[2]];
+            if (!is_static(cv) || cv->dtype != EB_F32 || cv->numel != 1)
+                FAIL("constant_value '%s' must be a float32 scalar known at open", cv->name);
+            nd->pad_value = *(const float *)cv->data;
+        }
+        for (int d = 0; d < x->ndim; d++) {
+            const int64_t lim = (int64_t)REF_MAX_BYTES;
+            if (pads[d] < -lim || pads[d] > lim || pads[x->ndim + d] < -lim ||
+                pads[x->ndim + d] > lim)
+                FAIL("pads of axis %d are absurdly large", d);
+            nd->pad_b[d] = pads[d];
+            nd->pad_e[d] = pads[x->ndim + d];
+            shp[d] = x->shape[d] + pads[d] + pads[x->ndim + d];
+            if (shp[d] < 0)
+                FAIL("pads remove more than axis %d of %s has", d, shape_str(x, b1, sizeof b1));
+            if (a->pad_mode != REF_PADMODE_CONSTANT && (pads[d] > 0 || pads[x->ndim + d] > 0) &&
+                (x->shape[d] == 0 ||
+                 (a->pad_mode == REF_PADMODE_REFLECT &&
+                  (pads[d] >= x->shape[d] || pads[x->ndim + d] >= x->shape[d]))))
+                FAIL("pads of axis %d are too large for mode %s on %s", d,
+                     a->pad_mode == REF_PADMODE_REFLECT ? "reflect" : "edge",
+                     shape_str(x, b1, sizeof b1));
+        }
+        return set_out(s, nd, 0, EB_F32, x->ndim, shp, err);
+    }
     case REF_OP_UNSQUEEZE:
     case REF_OP_SQUEEZE: {
         int64_t axes[EB_MAX_DIMS];
         int n = 0;
-        if (nd->n_in > 1) {
+        if (nd->n_in > 1 && nd->in[1] >= 0) {
             if (static_ints(s, nd, 1, "axes", axes, EB_MAX_DIMS, &n, err) != 0)
                 return -1;
         } else if (a->has_axes) {

@@ -97,6 +97,8 @@ static void test_models_match_numpy(void **state)
     ref_model_check("softmax11.onnx", "softmax_x.npy", "softmax11_y.npy");
     ref_model_check("softmax13.onnx", "softmax_x.npy", "softmax13_y.npy");
     ref_model_check("conv1d.onnx", "conv1d_x.npy", "conv1d_y.npy");
+    ref_model_check("pad.onnx", "pad_x.npy", "pad_y.npy");
+    ref_model_check("pad10.onnx", "pad_x.npy", "pad10_y.npy");
 }
 
 static void ref_model_expect_shape(const ref_session *s, const char *name, int ndim, ...)

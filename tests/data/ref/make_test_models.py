@@ -278,6 +278,42 @@ def make_conv1d():
     np.save(os.path.join(OUT, "conv1d_y.npy"), y.astype(np.float32))
 
 
+def make_pad():
+    """Pad as PyTorch emits it (constant, pads from an initializer, a constant_value) and
+    reflect/edge with a negative (cropping) pad; pad10.onnx is the opset-10 attribute form."""
+    x = f32(2, 2, 3, 4)
+    p1 = np.array([0, 0, 1, 2, 0, 1, 2, 0], np.int64)
+    p2 = np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64)
+    p3 = np.array([0, 1, 0, -1, 0, -1, 1, 2], np.int64)
+    nodes = [
+        helper.make_node("Pad", ["x", "p1", "v"], ["a"], name="pad_constant", mode="constant"),
+        helper.make_node("Pad", ["a", "p2"], ["b"], name="pad_reflect", mode="reflect"),
+        helper.make_node("Pad", ["b", "p3"], ["y"], name="pad_edge", mode="edge"),
+    ]
+    g = helper.make_graph(nodes, "pad", [batch_input("x", 2, 3, 4)], [out("y", 3, 10, 11)],
+                          [init("p1", p1), init("p2", p2), init("p3", p3),
+                           init("v", np.array(0.5, np.float32))])
+    save(model(g, 13), "pad.onnx")
+
+    def np_pad(a, pads, mode, value=0.0):
+        r = a.ndim
+        pos = [(max(pads[i], 0), max(pads[r + i], 0)) for i in range(r)]
+        kw = {"constant_values": value} if mode == "constant" else {}
+        a = np.pad(a, pos, mode=mode, **kw)
+        crop = tuple(slice(max(-pads[i], 0), a.shape[i] - max(-pads[r + i], 0)) for i in range(r))
+        return a[crop]
+
+    y = np_pad(np_pad(np_pad(x, p1, "constant", 0.5), p2, "reflect"), p3, "edge")
+    np.save(os.path.join(OUT, "pad_x.npy"), x)
+    np.save(os.path.join(OUT, "pad_y.npy"), y.astype(np.float32))
+    node = helper.make_node("Pad", ["x"], ["y"], name="pad_v10", mode="constant",
+                            pads=[int(v) for v in p1], value=0.5)
+    g = helper.make_graph([node], "pad10", [batch_input("x", 2, 3, 4)],
+                          [out("y", 3, 6, 6)])
+    save(model(g, 10), "pad10.onnx")
+    np.save(os.path.join(OUT, "pad10_y.npy"), np_pad(x, p1, "constant", 0.5).astype(np.float32))
+
+
 def make_fixed_batch():
     """A model exported without a dynamic batch: x is [2, 3]; Shape(start=1) checks opset
     15's slicing while it is folded."""
@@ -347,5 +383,6 @@ if __name__ == "__main__":
     make_matmul()
     make_conv1d()
     make_fixed_batch()
+    make_pad()
     make_bad()
     print("wrote", OUT)
