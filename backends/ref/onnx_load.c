@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "onnx.pb-c.h"
 #include "ref_internal.h"
@@ -658,13 +659,12 @@ int ref_load(ref_session *s, const char *path, int batch, eb_err *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return eb_errf(err, "cannot open: %s (check the path)", strerror(errno));
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return eb_errf(err, "cannot read (not a regular file?)");
+        return eb_errf(err, "not a regular file (a directory?); give the path of an .onnx file");
     }
+    long size = (long)st.st_size;
     if (size == 0 || size > REF_MAX_FILE_BYTES) {
         fclose(f);
         return eb_errf(err, "file is %ld bytes; not an ONNX model ref can load", size);
