@@ -1,6 +1,7 @@
 /* The flat per-trial record (see result.h). */
 #include "result.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -24,4 +25,8 @@ void eb_result_init(eb_result *r)
     r->latency_cv = NAN;
     r->outliers = -1;
     r->first_run_slow = -1;
+    for (int i = 0; i < EB_PERF_N; i++)
+        r->perf[i] = NAN;
+    r->model_rss_kb = LONG_MIN;
+    r->pss_kb = -1;
 }

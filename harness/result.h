@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "perf_counters.h"
 #include "stats.h"
 
 typedef struct eb_result {
@@ -42,6 +43,14 @@ typedef struct eb_result {
     long outliers;
     int first_run_slow; /* -1 unknown, 0, 1 */
     char stats_warning[256];
+    /* event counters over the timed loop (perf_counters.h): per inference for the hardware
+     * events and task-clock, totals for the other software events; NaN where unsupported */
+    double perf[EB_PERF_N];
+    char perf_unsupported[256];
+    /* memory (memory_pss.h): RSS added by loading the model (may be negative; LONG_MIN when
+     * unknown) and PSS after the timed loop */
+    long model_rss_kb, pss_kb;
+    char memory_note[128];
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

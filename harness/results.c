@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ typedef enum results_ctype {
     RC_FRAC,   /* double, fraction 0..1 */
     RC_NUM,    /* double, any other quantity: 6 significant digits */
     RC_BOOL,   /* int: 1 "true", 0 "false", negative = not known */
+    RC_SLONG,  /* long that may be negative; LONG_MIN = not measured */
 } results_ctype;
 
 /* The documented, stable column set of results.csv, in order: append, never rename or
@@ -85,7 +87,20 @@ typedef enum results_ctype {
     X("latency_cv", RC_NUM, latency_cv)                                                        \
     X("latency_outliers", RC_LONG, outliers)                                                   \
     X("first_run_slow", RC_BOOL, first_run_slow)                                               \
-    X("stats_warning", RC_STR, stats_warning)
+    X("stats_warning", RC_STR, stats_warning)                                                  \
+    X("cycles_per_inference", RC_NUM, perf[EB_PERF_CYCLES])                                    \
+    X("instructions_per_inference", RC_NUM, perf[EB_PERF_INSTRUCTIONS])                        \
+    X("cache_references_per_inference", RC_NUM, perf[EB_PERF_CACHE_REFERENCES])               \
+    X("cache_misses_per_inference", RC_NUM, perf[EB_PERF_CACHE_MISSES])                        \
+    X("branch_misses_per_inference", RC_NUM, perf[EB_PERF_BRANCH_MISSES])                      \
+    X("task_clock_ms_per_inference", RC_MS, perf[EB_PERF_TASK_CLOCK])                          \
+    X("context_switches", RC_NUM, perf[EB_PERF_CONTEXT_SWITCHES])                              \
+    X("page_faults", RC_NUM, perf[EB_PERF_PAGE_FAULTS])                                        \
+    X("cpu_migrations", RC_NUM, perf[EB_PERF_CPU_MIGRATIONS])                                  \
+    X("perf_unsupported", RC_STR, perf_unsupported)                                            \
+    X("model_rss_kb", RC_SLONG, model_rss_kb)                                                  \
+    X("pss_kb", RC_LONG, pss_kb)                                                               \
+    X("memory_note", RC_STR, memory_note)
 
 typedef struct results_column {
     const char *name;
@@ -165,6 +180,11 @@ static void results_format(const eb_result *row, const results_column *c, char *
     case RC_NUM:
         dv = *(const double *)(const void *)base;
         results_format_double(dv, "%.6g", buf, n);
+        return;
+    case RC_SLONG:
+        iv = *(const long *)(const void *)base;
+        if (iv != LONG_MIN)
+            snprintf(buf, n, "%lld", iv);
         return;
     case RC_BOOL:
         iv = *(const int *)(const void *)base;

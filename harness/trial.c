@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "device.h"
 #include "feed.h"
+#include "memory_pss.h"
 #include "outliers.h"
 #include "stats_ci.h"
 
@@ -62,6 +63,23 @@ static int trial_accuracy(const eb_trial *t, void *session, eb_feed *feed, eb_te
     return 0;
 }
 
+/* Counters over the timed loop: hardware events and task-clock per inference, the other
+ * software events as totals (the table in perf_counters.c says which). */
+static void trial_counters(eb_result *r, const eb_perf *perf)
+{
+    eb_perf_value v[EB_PERF_N];
+    size_t n_cols;
+    const eb_perf_column *cols = eb_perf_columns(&n_cols);
+    eb_perf_read(perf, v);
+    for (size_t i = 0; i < n_cols; i++) {
+        const eb_perf_value *x = &v[cols[i].counter];
+        if (x->supported && r->iterations > 0)
+            r->perf[cols[i].counter] =
+                cols[i].per_inference ? x->value / (double)r->iterations : x->value;
+    }
+    eb_perf_unsupported(v, r->perf_unsupported, sizeof r->perf_unsupported);
+}
+
 /* Intervals, spread and outliers of the timed samples: flagged, never dropped. */
 static void trial_statistics(eb_result *r, const double *s, size_t n)
 {
@@ -83,8 +101,8 @@ static void trial_statistics(eb_result *r, const double *s, size_t n)
 /* Warm-up, then the timed loop.  Sample storage is sized from the warm-up rate so the loop
  * itself does not allocate; if the estimate was low it grows geometrically (rare). */
 static int trial_timed_loop(const eb_trial *t, void *session, eb_feed *feed, eb_tensor *out,
-                            size_t n_out, eb_result *r, double **samples, size_t *n_samples,
-                            eb_err *err)
+                            size_t n_out, eb_perf *perf, eb_result *r, double **samples,
+                            size_t *n_samples, eb_err *err)
 {
     const eb_measure *m = t->measure;
     double start = eb_now_ms(), now = start;
@@ -107,11 +125,13 @@ static int trial_timed_loop(const eb_trial *t, void *session, eb_feed *feed, eb_
     if (!s)
         return eb_errf(err, "out of memory for %zu latency samples", cap);
 
+    eb_perf_start(perf);
     start = eb_now_ms();
     for (;;) {
         double t0 = eb_now_ms();
         if (eb_backend_run(t->backend, session, feed->slots[slot], feed->n_inputs, out, n_out,
                            err)) {
+            eb_perf_stop(perf);
             free(s);
             return -1;
         }
@@ -130,7 +150,9 @@ static int trial_timed_loop(const eb_trial *t, void *session, eb_feed *feed, eb_
             elapsed >= m->max_time_s * 1e3)
             break;
     }
+    eb_perf_stop(perf);
     r->iterations = (long)n;
+    trial_counters(r, perf);
     eb_stats_summarize(s, n, &r->latency);
     r->throughput_ips = r->latency.mean > 0 ? 1e3 * t->batch / r->latency.mean : NAN;
     trial_statistics(r, s, n);
@@ -156,7 +178,8 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     void *session = NULL;
     struct stat st;
     char bound[256];
-    long hwm, rss;
+    long hwm, rss, rss_loaded;
+    eb_perf perf;
 
     *samples = NULL;
     *n_samples = 0;
@@ -168,6 +191,9 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     }
     if (t->variant->model && stat(t->variant->model, &st) == 0)
         r->model_bytes = (int64_t)st.st_size;
+    /* Counters open before the backend, so threads it starts in open() are counted (and
+     * first of all, so the exit path can always close them). */
+    eb_perf_open(&perf);
     if (eb_device_pin(t->cores, bound, sizeof bound, &err) != 0)
         goto fail;
     eb_device_memory(&r->base_rss_kb, &hwm);
@@ -176,6 +202,9 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     if (eb_backend_open(t->backend, &model, &config, &session, &err) != 0)
         goto fail;
     r->load_ms = eb_now_ms() - t0;
+    eb_device_memory(&rss_loaded, &hwm);
+    if (eb_memory_model_kb(r->base_rss_kb, rss_loaded, &rss) == 0)
+        r->model_rss_kb = rss;
     if (eb_backend_io(t->backend, session, &io, &err) != 0 ||
         eb_feed_init(&feed, &io, t->data, t->batch, &err) != 0 ||
         trial_alloc_outputs(&io, out, &err) != 0)
@@ -190,8 +219,12 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
         goto fail;
     r->first_ms = eb_now_ms() - t0;
 
-    if (trial_timed_loop(t, session, &feed, out, io.n_outputs, r, samples, n_samples, &err))
+    if (trial_timed_loop(t, session, &feed, out, io.n_outputs, &perf, r, samples, n_samples,
+                         &err))
         goto fail;
+    r->pss_kb = eb_memory_pss_kb(r->memory_note, sizeof r->memory_note);
+    if (r->pss_kb >= 0)
+        r->memory_note[0] = '\0'; /* the note carries reasons, not the source's name */
     if (t->measure->accuracy && t->data && t->data->labels &&
         trial_accuracy(t, session, &feed, out, io.n_outputs, r, &err))
         goto fail;
@@ -199,6 +232,7 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
 fail:
     trial_fail(r, err.msg);
 done:
+    eb_perf_close(&perf);
     eb_device_memory(&rss, &r->peak_rss_kb);
     eb_backend_close(t->backend, session);
     eb_feed_free(&feed);

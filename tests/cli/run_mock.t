@@ -19,7 +19,7 @@ Four trials (2 variants x 2 thread counts); the on_trial hook sees each row.
   
   results: out/results.csv (4 trials, 0 not ok)
 
-  $ head -1 out/results.csv
+  $ head -1 out/results.csv | cut -d, -f1-31
   run_id,scenario,variant,kind,base,backend,threads,cores,batch,status,error,iterations,load_ms,first_ms,latency_mean_ms,latency_std_ms,latency_min_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_max_ms,throughput_ips,peak_rss_kb,base_rss_kb,model_bytes,params,nonzero_params,macs,accuracy_top1,accuracy_top5,accuracy_samples
   $ cut -d, -f2-10 out/results.csv | tail -4
   mock-ok,fast,original,,mock,1,all,1,ok
@@ -31,6 +31,20 @@ The mock spins 0.2 ms +- 0.05 ms, so the median lies in that band (loose: the VM
 and the loop ran at least min_iterations.
 
   $ awk -F, 'NR > 1 && ($18 < 0.14 || $18 > 0.6 || $12 < 20) {print "bad row", NR}' out/results.csv
+
+Each percentile comes with its 95% interval, which holds the estimate; a bound that needs
+more samples than were taken stays empty and the note says how many (p99's upper bound
+needs 368). Software counters (task-clock) work in VMs; hardware ones say why not.
+
+  $ head -1 out/results.csv | tr , '\n' | grep -n -E '^(latency_p50_lo_ms|latency_p99_hi_ms|latency_ci_note|task_clock_ms_per_inference|perf_unsupported)$'
+  32:latency_p50_lo_ms
+  37:latency_p99_hi_ms
+  38:latency_ci_note
+  48:task_clock_ms_per_inference
+  52:perf_unsupported
+  $ awk -F, 'NR > 1 && !($32 <= $18 && $18 <= $33 && $34 <= $19 && $19 <= $35) {print "interval misses estimate", NR}' out/results.csv
+  $ awk -F, 'NR > 1 && $12 < 368 && ($37 != "" || $38 !~ /p99_hi needs n>=368/) {print "p99 bound claimed on", $12, "samples"}' out/results.csv
+  $ awk -F, 'NR > 1 && !($48 > 0) {print "no task-clock", NR}' out/results.csv
 
 Every timed sample is in samples.csv, numbered from 1, as many as the row's iterations.
 
