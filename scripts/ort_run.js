@@ -249,6 +249,9 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(args.model)) fail(2, `${args.model}: no such file`);
   const ort = loadOrt();
+  // Failures reach us as exceptions; ORT's own log would add a second, colored copy (and, for
+  // a model it cannot parse, a spurious "could not write a profile").
+  ort.env.logLevel = 'fatal';
   const profDir = args.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'ort_run-')) : null;
   // On 'exit' so that fail()'s process.exit() cleans up too.
   if (profDir) process.on('exit', () => fs.rmSync(profDir, { recursive: true, force: true }));
@@ -258,7 +261,7 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
+    logSeverityLevel: 4,   // fatal only: errors reach us as exceptions anyway
   };
   // ORT's intra-op workers spin between parallel sections by default; on a machine shared with
   // other work that can cost more than it saves, so --no-spin lets them sleep instead.

@@ -14,6 +14,8 @@
        max|out - ref| / max|ref| <= 1e-3   and
        np.allclose(out, ref, rtol=1e-3, atol=1e-4 * max|ref|)
    (issue 3: "outputs equal PyTorch's within 1e-3 relative").
+   --backend ort runs ONNX Runtime instead (scripts/ort_run.js; `make ort` first): a check of
+   the exports and references themselves against an independent engine.
 
 Prints one PASS/FAIL line per model -- a failed infer shows the engine's own one-line message,
 e.g. "operator not supported by ref" -- and closes with "N passed, N failed".  Exits 1 if any
@@ -66,12 +68,13 @@ def main():
     ap.add_argument("models", nargs="?", default=os.path.join(ROOT, "build", "models"))
     ap.add_argument("--edgebench", default=os.environ.get("EDGEBENCH",
                                                           os.path.join(ROOT, "bin", "edgebench")))
-    ap.add_argument("--backend", default="ref")
+    ap.add_argument("--backend", default="ref",
+                    help="an edgebench backend, or 'ort' for ONNX Runtime (default ref)")
     ap.add_argument("--only", help="comma-separated manifest names")
     ap.add_argument("--no-export", action="store_true", help="use MODELS_DIR as it is")
     args = ap.parse_args()
 
-    if not os.access(args.edgebench, os.X_OK):
+    if args.backend != "ort" and not os.access(args.edgebench, os.X_OK):
         print(f"torchvision: {args.edgebench} is not an executable; run `make` first",
               file=sys.stderr)
         return 2
@@ -105,8 +108,12 @@ def main():
             x = os.path.join(args.models, "reference", f"{row['reference']}-input.npy")
             y = os.path.join(args.models, "reference", f"{row['reference']}-output.npy")
             out = os.path.join(tmp, f"{name}.npy")
-            cmd = [args.edgebench, "infer", "--backend", args.backend, model,
-                   "--input", x, "--output", out]
+            if args.backend == "ort":
+                cmd = ["node", os.path.join(ROOT, "scripts", "ort_run.js"), model, "--input", x,
+                       "--output", out, "--warmup", "0", "--iterations", "1", "--no-profile"]
+            else:
+                cmd = [args.edgebench, "infer", "--backend", args.backend, model,
+                       "--input", x, "--output", out]
             t0 = time.monotonic()
             try:
                 r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -127,7 +134,7 @@ def main():
             label = f"{name} (opset {row['opset']}, {args.backend})"
             if ok:
                 passed += 1
-                print(f"PASS {label}: {detail}, {seconds:.1f} s")
+                print(f"PASS {label}: {detail}, {seconds:.2f} s")
             else:
                 failed += 1
                 print(f"FAIL {label}: {detail}")
