@@ -164,8 +164,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
       record "$round" "$name" ort "$t" "$log"
     done
     log=$OUT/runs/$name-ortprof-1t-r$round.log
-    node scripts/ort_run.js "$file" --threads 1 --warmup 5 --iterations 10 \
-      --min-time "$TIME" --max-time "$MAX_TIME" >"$log" 2>&1 || true
+    # At most 200 runs: the trace holds every node event of every run (1,100 runs of the
+    # transformer are a 750 MB node process).
+    node scripts/ort_run.js "$file" --threads 1 --warmup 5 --iterations 200 \
+      --max-time "$TIME" >"$log" 2>&1 || true
     record "$round" "$name" ortprof 1 "$log"
   done <<<"$models"
 done
