@@ -29,4 +29,12 @@ void eb_result_init(eb_result *r)
         r->perf[i] = NAN;
     r->model_rss_kb = LONG_MIN;
     r->pss_kb = -1;
+    r->power_avg_w = r->power_idle_w = NAN;
+    r->energy_mj_per_inference = r->energy_net_mj_per_inference = NAN;
+    r->throttled = -1;
+    r->temp_start_c = r->temp_end_c = r->temp_max_c = r->freq_mhz_mean = NAN;
+    r->cooldown_wait_s = r->cooldown_temp_c = NAN;
+    r->trial = -1;
+    r->target_qps = r->achieved_qps = r->p99_bound_ms = r->max_qps_within_bound = NAN;
+    r->p99_bound_met = -1;
 }

@@ -51,6 +51,21 @@ typedef struct eb_result {
      * unknown) and PSS after the timed loop */
     long model_rss_kb, pss_kb;
     char memory_note[128];
+    /* energy (energy.h): NaN with the reason in energy_note where nothing can be read */
+    double power_avg_w, power_idle_w, energy_mj_per_inference, energy_net_mj_per_inference;
+    char energy_source[96];
+    char energy_note[512];
+    /* device state during the trial (telemetry.h) and the cooldown gate before it */
+    int throttled; /* -1 nothing on this device can tell */
+    char throttle_reason[256];
+    double temp_start_c, temp_end_c, temp_max_c, freq_mhz_mean;
+    double cooldown_wait_s, cooldown_temp_c;
+    char cooldown_note[160];
+    /* load pattern (loadgen.h) and the trial's number in the run (telemetry.csv's key) */
+    char mode[16];
+    int trial;
+    double target_qps, achieved_qps, p99_bound_ms, max_qps_within_bound;
+    int p99_bound_met; /* -1 no bound */
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

@@ -100,7 +100,29 @@ typedef enum results_ctype {
     X("perf_unsupported", RC_STR, perf_unsupported)                                            \
     X("model_rss_kb", RC_SLONG, model_rss_kb)                                                  \
     X("pss_kb", RC_LONG, pss_kb)                                                               \
-    X("memory_note", RC_STR, memory_note)
+    X("memory_note", RC_STR, memory_note)                                                      \
+    X("power_avg_w", RC_NUM, power_avg_w)                                                      \
+    X("power_idle_w", RC_NUM, power_idle_w)                                                    \
+    X("energy_mj_per_inference", RC_NUM, energy_mj_per_inference)                              \
+    X("energy_net_mj_per_inference", RC_NUM, energy_net_mj_per_inference)                      \
+    X("energy_source", RC_STR, energy_source)                                                  \
+    X("energy_note", RC_STR, energy_note)                                                      \
+    X("throttled", RC_BOOL, throttled)                                                         \
+    X("throttle_reason", RC_STR, throttle_reason)                                              \
+    X("temp_start_c", RC_NUM, temp_start_c)                                                    \
+    X("temp_end_c", RC_NUM, temp_end_c)                                                        \
+    X("temp_max_c", RC_NUM, temp_max_c)                                                        \
+    X("freq_mhz_mean", RC_NUM, freq_mhz_mean)                                                  \
+    X("cooldown_wait_s", RC_NUM, cooldown_wait_s)                                              \
+    X("cooldown_temp_c", RC_NUM, cooldown_temp_c)                                              \
+    X("cooldown_note", RC_STR, cooldown_note)                                                  \
+    X("mode", RC_STR, mode)                                                                    \
+    X("trial", RC_INT, trial)                                                                  \
+    X("target_qps", RC_NUM, target_qps)                                                        \
+    X("achieved_qps", RC_NUM, achieved_qps)                                                    \
+    X("p99_bound_ms", RC_NUM, p99_bound_ms)                                                    \
+    X("p99_bound_met", RC_BOOL, p99_bound_met)                                                 \
+    X("max_qps_within_bound", RC_NUM, max_qps_within_bound)
 
 typedef struct results_column {
     const char *name;

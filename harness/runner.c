@@ -13,8 +13,12 @@
 
 #include "backend.h"
 #include "clock.h"
+#include "cooldown.h"
 #include "device.h"
+#include "energy.h"
+#include "overhead.h"
 #include "results.h"
+#include "telemetry.h"
 #include "trial.h"
 
 /* --- the child's side: measure, then send one record and the samples over a pipe --------- */
@@ -52,15 +56,26 @@ typedef struct runner_buf {
     size_t len, cap;
 } runner_buf;
 
-/* Reads until EOF or the deadline; returns 0 on EOF, 1 on timeout, -1 on error. */
-static int runner_read_until(int fd, runner_buf *b, double deadline_ms)
+/* Called about every 100 ms while a trial runs (device telemetry). */
+typedef void (*runner_tick_fn)(void *ctx);
+
+/* Reads until EOF or the deadline, calling tick between reads; returns 0 on EOF, 1 on
+ * timeout, -1 on error. */
+static int runner_read_until(int fd, runner_buf *b, double deadline_ms, runner_tick_fn tick,
+                             void *ctx)
 {
+    double next_tick = eb_now_ms() + 100;
     for (;;) {
-        double left = deadline_ms - eb_now_ms();
+        double now = eb_now_ms(), left = deadline_ms - now;
         if (left <= 0)
             return 1;
+        if (now >= next_tick) {
+            tick(ctx);
+            next_tick = now + 100;
+        }
+        double wait = fmin(left, next_tick - now);
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        int ready = poll(&p, 1, left > 1e9 ? 1000000000 : (int)left + 1);
+        int ready = poll(&p, 1, (int)wait + 1);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0)
@@ -86,7 +101,8 @@ static int runner_read_until(int fd, runner_buf *b, double deadline_ms)
     }
 }
 
-static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples, size_t *n)
+static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples, size_t *n,
+                              runner_tick_fn tick, void *tick_ctx)
 {
     int fds[2];
     runner_buf buf = {0};
@@ -113,7 +129,8 @@ static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples,
         runner_child(t, r, fds[1]);
     }
     close(fds[1]);
-    int timed_out = runner_read_until(fds[0], &buf, eb_now_ms() + t->measure->timeout_s * 1e3) == 1;
+    int timed_out = runner_read_until(fds[0], &buf, eb_now_ms() + t->measure->timeout_s * 1e3,
+                                      tick, tick_ctx) == 1;
     close(fds[0]);
     if (timed_out)
         kill(pid, SIGKILL);
@@ -149,6 +166,61 @@ static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples,
         snprintf(r->error, sizeof r->error, "the trial's process exited with status %d before "
                  "reporting", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
+}
+
+/* --- the device around each trial: cooldown, idle power, telemetry ---------------------- */
+
+typedef struct runner_monitor {
+    eb_telemetry *tele;
+    FILE *csv;          /* OUT/telemetry.csv */
+    double idle_c;      /* hottest zone at run start */
+    double t0;
+    const char *run_id;
+    char label[16];     /* the trial's number, as in results.csv's trial column */
+} runner_monitor;
+
+static void runner_tick(void *ctx)
+{
+    runner_monitor *m = ctx;
+    eb_telemetry_sample(m->tele, eb_now_ms() - m->t0, m->csv, m->run_id, m->label);
+}
+
+/* Before the fork: the cooldown gate, the idle power baseline, telemetry's start state. */
+static void runner_before_trial(runner_monitor *m, const eb_scenario *s, eb_energy *energy,
+                                eb_result *r)
+{
+    char pus[256] = "";
+    eb_err err;
+    if (s->has_cooldown) {
+        eb_cooldown_env env = {eb_cooldown_telemetry_temp, NULL, NULL, m->tele};
+        eb_cooldown_result cr;
+        eb_cooldown_wait(&s->cooldown, m->idle_c, &env, &cr);
+        r->cooldown_wait_s = cr.waited_s;
+        r->cooldown_temp_c = cr.temp_c;
+        snprintf(r->cooldown_note, sizeof r->cooldown_note, "%s", cr.reason);
+    }
+    eb_energy_idle(energy, r);
+    snprintf(m->label, sizeof m->label, "%d", r->trial);
+    if (eb_device_cores_pus(r->cores, pus, sizeof pus, &err) != 0)
+        pus[0] = '\0';
+    eb_telemetry_begin(m->tele, pus);
+    m->t0 = eb_now_ms();
+    runner_tick(m);
+}
+
+/* After the child is reaped: the last sample and the verdict on throttling. */
+static void runner_after_trial(runner_monitor *m, eb_result *r)
+{
+    eb_telemetry_summary ts;
+    runner_tick(m);
+    eb_telemetry_end(m->tele, &ts);
+    fflush(m->csv);
+    r->throttled = ts.throttled;
+    snprintf(r->throttle_reason, sizeof r->throttle_reason, "%s", ts.reason);
+    r->temp_start_c = ts.temp_start_c;
+    r->temp_end_c = ts.temp_end_c;
+    r->temp_max_c = ts.temp_max_c;
+    r->freq_mhz_mean = ts.freq_mhz_mean;
 }
 
 /* --- progress and summary ---------------------------------------------------------------- */
@@ -206,26 +278,38 @@ static void runner_iso_time(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Facts about the run that are not per trial, for run.csv. */
+typedef struct runner_facts {
+    const char *run_id, *started, *finished;
+    size_t trials, not_ok;
+    char energy[512];     /* the meter in use, or why none */
+    char telemetry[256];  /* what device state can be sampled */
+    double overhead_ns;   /* the harness's own cost per timed iteration */
+} runner_facts;
+
 static int runner_write_meta(const char *dir, const eb_scenario *s, const eb_run_opts *o,
-                             const char *run_id, const char *started, const char *finished,
-                             size_t trials, size_t failed, eb_err *err)
+                             const runner_facts *f, eb_err *err)
 {
     eb_kv kv[64];
     size_t n = 0;
     char num[32];
-    n = runner_kv(kv, n, 64, "run_id", run_id);
+    n = runner_kv(kv, n, 64, "run_id", f->run_id);
     n = runner_kv(kv, n, 64, "scenario", s->name);
     n = runner_kv(kv, n, 64, "scenario_file", s->path);
     n = runner_kv(kv, n, 64, "command_line", o->command_line);
     n = runner_kv(kv, n, 64, "edgebench_version", EB_VERSION);
     n = runner_kv(kv, n, 64, "git_commit", EB_GIT_COMMIT);
     n = runner_kv(kv, n, 64, "quick", o->quick ? "true" : "false");
-    n = runner_kv(kv, n, 64, "started_at", started);
-    n = runner_kv(kv, n, 64, "finished_at", finished);
-    snprintf(num, sizeof num, "%zu", trials);
+    n = runner_kv(kv, n, 64, "started_at", f->started);
+    n = runner_kv(kv, n, 64, "finished_at", f->finished);
+    snprintf(num, sizeof num, "%zu", f->trials);
     n = runner_kv(kv, n, 64, "trials", num);
-    snprintf(num, sizeof num, "%zu", failed);
+    snprintf(num, sizeof num, "%zu", f->not_ok);
     n = runner_kv(kv, n, 64, "trials_not_ok", num);
+    snprintf(num, sizeof num, "%.1f", f->overhead_ns);
+    n = runner_kv(kv, n, 64, "harness_overhead_ns_per_iteration", isnan(f->overhead_ns) ? "" : num);
+    n = runner_kv(kv, n, 64, "energy_meter", f->energy);
+    n = runner_kv(kv, n, 64, "telemetry", f->telemetry);
     n += eb_device_metadata(kv + n, 64 - n);
     return eb_results_write_run(dir, kv, n < 64 ? n : 64, err);
 }
@@ -244,9 +328,11 @@ static size_t runner_backend_options(const eb_scenario *s, const char *backend, 
 
 static void runner_identity(eb_result *r, const char *run_id, const eb_scenario *s,
                             const eb_variant *v, const char *backend, int threads,
-                            const char *cores, int batch)
+                            const char *cores, int batch, eb_load_mode mode, int trial)
 {
     eb_result_init(r);
+    snprintf(r->mode, sizeof r->mode, "%s", eb_load_mode_name(mode));
+    r->trial = trial;
     snprintf(r->run_id, sizeof r->run_id, "%s", run_id);
     snprintf(r->scenario, sizeof r->scenario, "%s", s->name);
     snprintf(r->variant, sizeof r->variant, "%s", v->name);
@@ -258,20 +344,75 @@ static void runner_identity(eb_result *r, const char *run_id, const eb_scenario 
     r->batch = batch;
 }
 
+/* The run's shared state, opened before the first trial and closed after the last. */
+typedef struct runner_state {
+    eb_dataset data;
+    int has_data;
+    eb_results *results;
+    eb_energy energy;
+    int has_energy;
+    runner_monitor mon;
+    runner_facts facts;
+    eb_result *rows;
+} runner_state;
+
+static int runner_open(runner_state *st, eb_scenario *s, const eb_run_opts *o, const char *dir,
+                       size_t total, eb_err *err)
+{
+    char path[4096];
+    st->rows = calloc(total ? total : 1, sizeof *st->rows);
+    if (!st->rows)
+        return eb_errf(err, "out of memory for %zu trials", total);
+    if (s->has_dataset) {
+        if (eb_dataset_load(&s->dataset, &st->data, err) != 0)
+            return eb_err_prefix(err, "%s: dataset", s->path);
+        st->has_data = 1;
+    }
+    if (eb_energy_setup(&st->energy, s, err) != 0)
+        return -1;
+    st->has_energy = 1;
+    snprintf(st->facts.energy, sizeof st->facts.energy, "%s", eb_energy_describe(&st->energy));
+    if (eb_telemetry_open(&st->mon.tele, NULL, err) != 0)
+        return -1;
+    eb_telemetry_describe(st->mon.tele, st->facts.telemetry, sizeof st->facts.telemetry);
+    st->mon.idle_c = eb_telemetry_hottest_c(st->mon.tele);
+    st->mon.run_id = st->facts.run_id;
+    st->facts.overhead_ns = eb_overhead_ns_per_iteration();
+    if (eb_results_open(&st->results, dir, err) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/telemetry.csv", dir);
+    if (!(st->mon.csv = fopen(path, "w")))
+        return eb_errf(err, "%s: cannot write: %s", path, strerror(errno));
+    fputs(eb_telemetry_csv_header(), st->mon.csv);
+    return runner_write_meta(dir, s, o, &st->facts, err);
+}
+
+static void runner_close(runner_state *st)
+{
+    if (st->results)
+        eb_results_close(st->results);
+    if (st->mon.csv)
+        fclose(st->mon.csv);
+    if (st->mon.tele)
+        eb_telemetry_close(st->mon.tele);
+    if (st->has_energy)
+        eb_energy_free(&st->energy);
+    if (st->has_data)
+        eb_dataset_free(&st->data);
+    free(st->rows);
+}
+
 int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
 {
     const char *dir = o->out_dir ? o->out_dir : s->output;
     int show = o->progress || (!o->quiet && isatty(STDERR_FILENO));
-    eb_dataset data = {0};
-    eb_results *results = NULL;
-    char run_id[40], started[32], finished[32];
-    size_t total = s->n_variants * s->n_backends * s->n_threads * s->n_cores * s->n_batches;
+    runner_state st = {0};
+    char run_id[40], started[32], finished[32] = "";
+    size_t total = s->n_variants * s->n_backends * s->n_threads * s->n_cores * s->n_batches *
+                   s->n_modes;
     size_t done = 0, not_ok = 0;
-    eb_result *rows = calloc(total ? total : 1, sizeof *rows);
     int code = 0;
 
-    if (!rows)
-        return eb_errf(err, "out of memory for %zu trials", total), 2;
     {
         time_t now = time(NULL);
         struct tm tm;
@@ -280,15 +421,9 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
         snprintf(run_id + strlen(run_id), sizeof run_id - strlen(run_id), "-%ld", (long)getpid());
     }
     runner_iso_time(started, sizeof started);
-
-    if (s->has_dataset && eb_dataset_load(&s->dataset, &data, err) != 0) {
-        eb_err_prefix(err, "%s: dataset", s->path);
-        free(rows);
-        return 2;
-    }
-    if (eb_results_open(&results, dir, err) != 0 ||
-        runner_write_meta(dir, s, o, run_id, started, "", total, 0, err) != 0 ||
-        eb_scenario_setup(s, err) != 0) {
+    st.facts = (runner_facts){.run_id = run_id, .started = started, .finished = finished,
+                              .trials = total};
+    if (runner_open(&st, s, o, dir, total, err) != 0 || eb_scenario_setup(s, err) != 0) {
         code = 2;
         goto out;
     }
@@ -297,53 +432,61 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
         for (size_t b = 0; b < s->n_backends; b++)
             for (size_t t = 0; t < s->n_threads; t++)
                 for (size_t c = 0; c < s->n_cores; c++)
-                    for (size_t k = 0; k < s->n_batches; k++) {
-                        eb_result *r = &rows[done];
-                        eb_option opts[64];
-                        const eb_backend_i *backend = eb_backend_find(s->backends[b]);
-                        eb_trial trial = {
-                            .variant = &s->variants[v],
-                            .backend = backend,
-                            .threads = s->threads[t],
-                            .cores = s->cores[c],
-                            .batch = s->batches[k],
-                            .data = s->has_dataset ? &data : NULL,
-                            .measure = &s->measure,
-                            .options = opts,
-                            .n_options = runner_backend_options(s, s->backends[b], opts, 64),
-                        };
-                        double *samples, t0 = eb_now_ms();
-                        size_t n_samples;
+                    for (size_t k = 0; k < s->n_batches; k++)
+                        for (size_t md = 0; md < s->n_modes; md++) {
+                            eb_result *r = &st.rows[done];
+                            eb_option opts[64];
+                            const eb_backend_i *backend = eb_backend_find(s->backends[b]);
+                            eb_trial trial = {
+                                .variant = &s->variants[v],
+                                .backend = backend,
+                                .threads = s->threads[t],
+                                .cores = s->cores[c],
+                                .batch = s->batches[k],
+                                .data = st.has_data ? &st.data : NULL,
+                                .measure = &s->measure,
+                                .options = opts,
+                                .n_options = runner_backend_options(s, s->backends[b], opts, 64),
+                                .mode = s->modes[md],
+                                .server = &s->server,
+                                .energy = &st.energy,
+                            };
+                            double *samples, t0 = eb_now_ms();
+                            size_t n_samples;
 
-                        runner_identity(r, run_id, s, trial.variant, backend->name, trial.threads,
-                                        trial.cores, trial.batch);
-                        done++;
-                        if (show)
-                            runner_progress_start(stderr, done, total, r);
-                        runner_fork_trial(&trial, r, &samples, &n_samples);
-                        not_ok += strcmp(r->status, "ok") != 0;
-                        int bad = eb_results_append(results, r, samples, n_samples, err);
-                        free(samples);
-                        if (bad) {
-                            code = 2;
-                            goto out;
+                            done++;
+                            runner_identity(r, run_id, s, trial.variant, backend->name,
+                                            trial.threads, trial.cores, trial.batch, trial.mode,
+                                            (int)done);
+                            if (show)
+                                runner_progress_start(stderr, done, total, r);
+                            runner_before_trial(&st.mon, s, &st.energy, r);
+                            runner_fork_trial(&trial, r, &samples, &n_samples, runner_tick,
+                                              &st.mon);
+                            runner_after_trial(&st.mon, r);
+                            not_ok += strcmp(r->status, "ok") != 0;
+                            int bad = eb_results_append(st.results, r, samples, n_samples, err);
+                            free(samples);
+                            if (bad) {
+                                code = 2;
+                                goto out;
+                            }
+                            if (show)
+                                runner_progress_end(stderr, r, eb_now_ms() - t0);
+                            if (eb_scenario_on_trial(s, r, err) != 0) {
+                                code = 2;
+                                goto out;
+                            }
                         }
-                        if (show)
-                            runner_progress_end(stderr, r, eb_now_ms() - t0);
-                        if (eb_scenario_on_trial(s, r, err) != 0) {
-                            code = 2;
-                            goto out;
-                        }
-                    }
     if (eb_scenario_done(s, err) != 0)
         code = 2;
 out:
     runner_iso_time(finished, sizeof finished);
-    if (results) {
+    if (st.results) {
         eb_err meta_err;
-        eb_results_close(results);
-        if (runner_write_meta(dir, s, o, run_id, started, finished, done, not_ok, &meta_err) != 0 &&
-            code == 0) {
+        st.facts.trials = done;
+        st.facts.not_ok = not_ok;
+        if (runner_write_meta(dir, s, o, &st.facts, &meta_err) != 0 && code == 0) {
             *err = meta_err;
             code = 2;
         }
@@ -352,12 +495,10 @@ out:
         printf("\n%-16s %-8s %7s %5s %10s %10s %10s %8s %10s  %s\n", "variant", "backend",
                "threads", "batch", "p50_ms", "p99_ms", "ips", "top1", "peak_kb", "status");
         for (size_t i = 0; i < done; i++)
-            runner_summary_row(stdout, &rows[i]);
+            runner_summary_row(stdout, &st.rows[i]);
         printf("\nresults: %s/results.csv (%zu trial%s, %zu not ok)\n", dir, done,
                done == 1 ? "" : "s", not_ok);
     }
-    if (s->has_dataset)
-        eb_dataset_free(&data);
-    free(rows);
+    runner_close(&st);
     return code ? code : not_ok ? 1 : 0;
 }

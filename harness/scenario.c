@@ -359,6 +359,7 @@ int eb_scenario_load(const char *path, const eb_setting *sets, size_t n_sets, in
         err = &scratch;
     memset(s, 0, sizeof *s);
     s->ref_setup = s->ref_on_trial = s->ref_done = LUA_NOREF;
+    s->energy.ref_read = LUA_NOREF;
     eb_dataset_spec_init(&s->dataset);
     eb_sc_reader r = {.s = s, .err = err, .path = path, .quick = quick};
     int rc = -1;
@@ -518,10 +519,15 @@ void eb_scenario_free(eb_scenario *s)
     for (size_t i = 0; s->constraints && i < s->n_constraints; i++)
         free(s->constraints[i].key);
     free(s->constraints);
+    free(s->modes);
+    free(s->energy.meter);
+    free(s->energy.command);
+    free(s->energy.rails);
     if (s->L)
         lua_close(s->L);
     memset(s, 0, sizeof *s);
     s->ref_setup = s->ref_on_trial = s->ref_done = LUA_NOREF;
+    s->energy.ref_read = LUA_NOREF;
 }
 
 /* ---- hooks ---------------------------------------------------------------------------- */
@@ -604,4 +610,24 @@ int eb_scenario_done(eb_scenario *s, eb_err *err)
         return 0;
     sc_push_private(s->L, "rows");
     return sc_call_hook(s, s->ref_done, 1, err);
+}
+
+int eb_scenario_meter_read(void *ctx, double *value, eb_err *err)
+{
+    eb_scenario *s = ctx;
+    if (!s->L || s->energy.ref_read == LUA_NOREF)
+        return eb_errf(err, "%s: energy.read is not a function", s->path);
+    lua_State *L = s->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->energy.ref_read);
+    if (sc_pcall(L, s->path, 0, 1, err) != 0) {
+        lua_settop(L, 0);
+        return -1;
+    }
+    int isnum;
+    *value = lua_tonumberx(L, -1, &isnum);
+    lua_settop(L, 0);
+    if (!isnum)
+        return eb_errf(err, "%s: energy.read returned no number (it must return %s)", s->path,
+                       s->energy.read_joules ? "joules" : "watts");
+    return 0;
 }

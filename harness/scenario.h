@@ -7,8 +7,10 @@
 
 #include <stddef.h>
 
+#include "cooldown.h"
 #include "dataset.h"
 #include "err.h"
+#include "loadgen.h"
 #include "result.h"
 
 struct lua_State;
@@ -31,7 +33,28 @@ typedef struct eb_measure {
     double max_time_s;    /* default 30; caps the timed loop */
     int accuracy;         /* run the accuracy pass when the dataset has labels (default 1) */
     double timeout_s;     /* a trial's child is killed after this (default max_time + 120) */
+    double precision;     /* > 0: stop early once p99's 95% interval is within this fraction
+                             of p99 (after min_iterations and min_time); 0: off */
 } eb_measure;
+
+/* energy = { meter = "auto", idle = "1s", ... }: which meter reads joules (see meter.h). */
+typedef struct eb_energy_spec {
+    char *meter;     /* "auto" (default: the best usable source, none is fine), "none", a
+                        source ("rapl", "hwmon", ...) or "source:domain", "command", "lua" */
+    char *command;   /* meter = "command": prints watts (or Pi 5 pmic_read_adc lines) */
+    char *rails;     /* command: glob of the rails to sum; NULL: all */
+    int ref_read;    /* meter = "lua": function returning watts or cumulative joules */
+    int read_joules; /* unit = "joules" (cumulative counter) rather than "watts" */
+    double idle_s;   /* idle baseline before each trial (default 1 s, 0.2 s quick; 0: none) */
+} eb_energy_spec;
+
+/* server = { target_qps = 200, p99_ms = 10, duration = "5s", search = true } */
+typedef struct eb_server_spec {
+    double target_qps;  /* 0: not given (then search must be true) */
+    double p99_ms;      /* 0: no latency bound */
+    double duration_s;  /* arrival window of one server run (default 5 s) */
+    int search;         /* also search the highest rate whose p99 keeps p99_ms */
+} eb_server_spec;
 
 /* A backend option from the scenario: backend_options = { mock = { latency_ms = 2 } }. */
 typedef struct eb_scenario_option {
@@ -83,6 +106,12 @@ typedef struct eb_scenario {
     size_t n_params;
     eb_scenario_constraint *constraints;
     size_t n_constraints;
+    eb_load_mode *modes;   /* mode = "single_stream" | "offline" | "server", or a list */
+    size_t n_modes;
+    eb_server_spec server;
+    int has_cooldown;      /* cooldown = { below_c = 55, within_c_of_idle = 3, max_wait = "120s" } */
+    eb_cooldown_cfg cooldown;
+    eb_energy_spec energy;
 } eb_scenario;
 
 /* A --set KEY=VALUE from the command line. */
@@ -106,5 +135,10 @@ void eb_scenario_free(eb_scenario *s); /* also on a zeroed or already freed scen
 int eb_scenario_setup(eb_scenario *s, eb_err *err);
 int eb_scenario_on_trial(eb_scenario *s, const eb_result *row, eb_err *err);
 int eb_scenario_done(eb_scenario *s, eb_err *err);
+
+/* The Lua meter (energy.meter = "lua"): calls energy.read() under pcall and returns its number
+ * in *value (watts or joules, as energy.unit says).  ctx is the eb_scenario.  Matches
+ * meter.h's eb_meter_cb. */
+int eb_scenario_meter_read(void *ctx, double *value, eb_err *err);
 
 #endif

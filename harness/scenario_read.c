@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "device.h"
 #include "scenario_read.h"
 
 /* A table being read: its stack index, its name in messages ("" for the scenario itself,
@@ -26,10 +27,17 @@ typedef struct rd_tab {
 static const char *const rd_top_keys[] = {
     "name",    "description", "dataset", "variants", "backends",        "threads",
     "cores",   "batch",       "measure", "output",   "backend_options", "constraints",
-    "setup",   "on_trial",    "done",    NULL};
+    "setup",   "on_trial",    "done",    "mode",            "server",      "cooldown",
+    "energy",  NULL};
+static const char *const rd_energy_keys[] = {"meter", "command", "rails", "read", "unit", "idle",
+                                             NULL};
 static const char *const rd_variant_keys[] = {"name", "kind", "model", "base", NULL};
 static const char *const rd_measure_keys[] = {"warmup",   "min_iterations", "min_time",
-                                              "max_time", "accuracy",       "timeout", NULL};
+                                              "max_time", "accuracy",       "timeout",
+                                              "precision", NULL};
+static const char *const rd_server_keys[] = {"target_qps", "p99_ms", "duration", "search", NULL};
+static const char *const rd_cooldown_keys[] = {"below_c", "within_c_of_idle", "max_wait", "poll",
+                                               NULL};
 static const char *const rd_constraint_keys[] = {"accuracy_drop", "p50_ms", "p90_ms", "p99_ms",
                                                  "peak_rss_kb", NULL};
 /* Dataset keys: per kind, then the preprocessing keys every kind takes. */
@@ -886,15 +894,20 @@ static int rd_measure(const eb_sc_reader *r, const rd_tab *top)
     int rc = rd_subtable(r, top, "measure", label, sizeof label, &t);
     if (rc <= 0)
         return rc;
-    int p, has_max = 0;
+    int p, has_max = 0, has_precision = 0;
     if (rd_check_keys(r, &t, rd_measure_keys, NULL, "measure") ||
         rd_duration(r, &t, "warmup", &m->warmup_s, &p) ||
         rd_int(r, &t, "min_iterations", 1, &m->min_iterations, &p) ||
         rd_duration(r, &t, "min_time", &m->min_time_s, &p) ||
         rd_duration(r, &t, "max_time", &m->max_time_s, &has_max) ||
         rd_bool(r, &t, "accuracy", &m->accuracy) ||
-        rd_duration(r, &t, "timeout", &m->timeout_s, &p))
+        rd_duration(r, &t, "timeout", &m->timeout_s, &p) ||
+        rd_number(r, &t, "precision", &m->precision, &has_precision))
         return -1;
+    if (has_precision && !(m->precision > 0 && m->precision < 1)) {
+        rd_get(r, &t, "precision");
+        return rd_bad_value(r, &t, "precision", "%s", "expected a fraction like 0.02 (2%)");
+    }
     if (m->min_time_s > m->max_time_s) {
         if (has_max)
             return eb_sc_fail(r, eb_sc_locate(r, t.anchor, "max_time", NULL),
@@ -907,6 +920,166 @@ static int rd_measure(const eb_sc_reader *r, const rd_tab *top)
         return eb_sc_fail(r, eb_sc_locate(r, t.anchor, "timeout", NULL),
                           "measure.timeout is 0; give a positive duration like \"5m\"");
     lua_pop(r->L, 1);
+    return 0;
+}
+
+/* mode = "single_stream" | "offline" | "server", or a list of them (a sweep dimension). */
+static int rd_modes(const eb_sc_reader *r, const rd_tab *top)
+{
+    eb_scenario *s = r->s;
+    char **names = NULL;
+    size_t n = 0;
+    if (rd_str_list(r, top, "mode", "single_stream", &names, &n) != 0)
+        return -1;
+    s->modes = calloc(n, sizeof *s->modes);
+    s->n_modes = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!s->modes || eb_load_mode_parse(names[i], &s->modes[i]) != 0) {
+            int line = eb_sc_locate(r, top->anchor, "mode", names[i]);
+            int rc = eb_sc_fail(r, line, "mode '%s' is not a load pattern; expected "
+                                "single_stream, offline or server", names[i]);
+            for (size_t j = 0; j < n; j++)
+                free(names[j]);
+            free(names);
+            return rc;
+        }
+    }
+    for (size_t j = 0; j < n; j++)
+        free(names[j]);
+    free(names);
+    return 0;
+}
+
+/* server = { target_qps, p99_ms, duration, search }: required when a mode is "server". */
+static int rd_server(const eb_sc_reader *r, const rd_tab *top)
+{
+    eb_server_spec *sv = &r->s->server;
+    char label[32];
+    rd_tab t;
+    int p, wants_server = 0;
+    *sv = (eb_server_spec){.duration_s = 5};
+    for (size_t i = 0; i < r->s->n_modes; i++)
+        wants_server |= r->s->modes[i] == EB_MODE_SERVER;
+    int rc = rd_subtable(r, top, "server", label, sizeof label, &t);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return wants_server ? rd_missing(r, top, "server", "mode \"server\" needs server = { "
+                                         "target_qps = 100, p99_ms = 10 } (or search = true)")
+                            : 0;
+    if (rd_check_keys(r, &t, rd_server_keys, NULL, "server") ||
+        rd_number(r, &t, "target_qps", &sv->target_qps, &p) ||
+        rd_number(r, &t, "p99_ms", &sv->p99_ms, &p) ||
+        rd_duration(r, &t, "duration", &sv->duration_s, &p) ||
+        rd_bool(r, &t, "search", &sv->search))
+        return -1;
+    if (sv->target_qps < 0 || sv->p99_ms < 0 || sv->duration_s <= 0)
+        return eb_sc_fail(r, t.anchor, "server: target_qps and p99_ms must be positive and "
+                          "duration longer than 0");
+    if (sv->target_qps == 0 && !sv->search)
+        return eb_sc_fail(r, t.anchor, "server needs target_qps (queries per second), or "
+                          "search = true to find the highest rate that keeps p99_ms");
+    if (sv->search && sv->p99_ms <= 0)
+        return eb_sc_fail(r, t.anchor, "server.search needs p99_ms, the bound it searches under");
+    lua_pop(r->L, 1);
+    return 0;
+}
+
+/* cooldown = { below_c = 55, within_c_of_idle = 3, max_wait = "120s" }: absent keys are not
+ * checked (see cooldown.h). */
+static int rd_cooldown(const eb_sc_reader *r, const rd_tab *top)
+{
+    eb_cooldown_cfg *c = &r->s->cooldown;
+    char label[32];
+    rd_tab t;
+    int has_below = 0, has_idle = 0, p;
+    eb_err e;
+    eb_cooldown_defaults(c);
+    int rc = rd_subtable(r, top, "cooldown", label, sizeof label, &t);
+    if (rc <= 0)
+        return rc;
+    if (rd_check_keys(r, &t, rd_cooldown_keys, NULL, "cooldown") ||
+        rd_number(r, &t, "below_c", &c->below_c, &has_below) ||
+        rd_number(r, &t, "within_c_of_idle", &c->within_c_of_idle, &has_idle) ||
+        rd_duration(r, &t, "max_wait", &c->max_wait_s, &p) ||
+        rd_duration(r, &t, "poll", &c->poll_s, &p))
+        return -1;
+    if (!has_below)
+        c->below_c = NAN;
+    if (!has_idle)
+        c->within_c_of_idle = NAN;
+    if (eb_cooldown_check(c, &e) != 0)
+        return eb_sc_fail(r, t.anchor, "cooldown: %s", e.msg);
+    r->s->has_cooldown = 1;
+    lua_pop(r->L, 1);
+    return 0;
+}
+
+/* energy = { meter, command, rails, read, unit, idle }: the meter itself is probed by the
+ * runner (a named meter this device lacks is an error there, with the probe's reason). */
+static int rd_energy(const eb_sc_reader *r, const rd_tab *top)
+{
+    eb_energy_spec *e = &r->s->energy;
+    char label[32];
+    rd_tab t;
+    int p;
+    e->idle_s = r->quick ? 0.2 : 1.0;
+    int rc = rd_subtable(r, top, "energy", label, sizeof label, &t);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        e->meter = rd_strdup(r->L, "auto");
+        return 0;
+    }
+    char *unit = NULL;
+    if (rd_check_keys(r, &t, rd_energy_keys, NULL, "energy") ||
+        rd_string(r, &t, "meter", 0, NULL, &e->meter) ||
+        rd_string(r, &t, "command", 0, NULL, &e->command) ||
+        rd_string(r, &t, "rails", 0, NULL, &e->rails) ||
+        rd_string(r, &t, "unit", 0, NULL, &unit) ||
+        rd_duration(r, &t, "idle", &e->idle_s, &p))
+        return -1;
+    if (r->quick && e->idle_s > 0.2)
+        e->idle_s = 0.2;
+    if (!e->meter)
+        e->meter = rd_strdup(r->L, e->command ? "command" : "auto");
+    e->read_joules = unit && strcmp(unit, "joules") == 0;
+    int bad_unit = unit && strcmp(unit, "joules") != 0 && strcmp(unit, "watts") != 0;
+    free(unit);
+    if (bad_unit)
+        return eb_sc_fail(r, eb_sc_locate(r, t.anchor, "unit", NULL),
+                          "energy.unit must be \"watts\" (read returns power) or \"joules\" "
+                          "(read returns a cumulative counter)");
+    int ty = rd_get(r, &t, "read");
+    if (ty == LUA_TFUNCTION) {
+        e->ref_read = luaL_ref(r->L, LUA_REGISTRYINDEX);
+        if (strcmp(e->meter, "auto") == 0) {
+            free(e->meter);
+            e->meter = rd_strdup(r->L, "lua");
+        }
+    } else if (ty != LUA_TNIL) {
+        return rd_bad_type(r, &t, "read", "a function returning watts or joules");
+    } else {
+        lua_pop(r->L, 1);
+    }
+    if (strcmp(e->meter, "lua") == 0 && e->ref_read == LUA_NOREF)
+        return eb_sc_fail(r, t.anchor, "energy.meter = \"lua\" needs energy.read = function() "
+                          "return watts end");
+    if (strcmp(e->meter, "command") == 0 && !e->command)
+        return eb_sc_fail(r, t.anchor, "energy.meter = \"command\" needs energy.command, e.g. "
+                          "\"vcgencmd pmic_read_adc\"");
+    lua_pop(r->L, 1);
+    return 0;
+}
+
+/* Every cores spec must name cores this device has ("all", "big", "little", "0,2", "1-3"). */
+static int rd_cores_check(const eb_sc_reader *r, const rd_tab *top)
+{
+    eb_err e;
+    for (size_t i = 0; i < r->s->n_cores; i++)
+        if (eb_device_cores_check(r->s->cores[i], &e) != 0)
+            return eb_sc_fail(r, eb_sc_locate(r, top->anchor, "cores", r->s->cores[i]), "%s",
+                              e.msg);
     return 0;
 }
 
@@ -1162,10 +1335,11 @@ int eb_sc_read(eb_sc_reader *r)
         }
     if (rd_params(r) || rd_backends(r, &top) || rd_variants(r, &top) || rd_dataset(r, &top) ||
         rd_int_list(r, &top, "threads", 1, 1024, 1, &s->threads, &s->n_threads) ||
-        rd_str_list(r, &top, "cores", "all", &s->cores, &s->n_cores) ||
+        rd_str_list(r, &top, "cores", "all", &s->cores, &s->n_cores) || rd_cores_check(r, &top) ||
         rd_int_list(r, &top, "batch", 1, 1 << 20, 1, &s->batches, &s->n_batches) ||
         rd_measure(r, &top) || rd_string(r, &top, "output", 0, NULL, &s->output) ||
-        rd_backend_options(r, &top) || rd_constraints(r, &top) ||
+        rd_backend_options(r, &top) || rd_constraints(r, &top) || rd_modes(r, &top) ||
+        rd_server(r, &top) || rd_cooldown(r, &top) || rd_energy(r, &top) ||
         rd_hook(r, &top, "setup", &s->ref_setup) ||
         rd_hook(r, &top, "on_trial", &s->ref_on_trial) ||
         rd_hook(r, &top, "done", &s->ref_done))

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "device.h"
+#include "energy.h"
 #include "feed.h"
 #include "memory_pss.h"
 #include "outliers.h"
@@ -98,66 +99,166 @@ static void trial_statistics(eb_result *r, const double *s, size_t n)
     snprintf(r->stats_warning, sizeof r->stats_warning, "%s", o.warning);
 }
 
-/* Warm-up, then the timed loop.  Sample storage is sized from the warm-up rate so the loop
- * itself does not allocate; if the estimate was low it grows geometrically (rare). */
-static int trial_timed_loop(const eb_trial *t, void *session, eb_feed *feed, eb_tensor *out,
-                            size_t n_out, eb_perf *perf, eb_result *r, double **samples,
-                            size_t *n_samples, eb_err *err)
-{
-    const eb_measure *m = t->measure;
-    double start = eb_now_ms(), now = start;
-    long warm = 0;
-    size_t slot = 0, cap, n = 0;
-    double *s;
+/* What one inference needs, so the loops below and the server's callback share one call. */
+typedef struct trial_run {
+    const eb_trial *t;
+    void *session;
+    eb_feed *feed;
+    eb_tensor *out;
+    size_t n_out, slot;
+    eb_err *err;
+} trial_run;
 
+/* One inference on the next of the feed's input batches. */
+static int trial_infer(void *ctx)
+{
+    trial_run *x = ctx;
+    int rc = eb_backend_run(x->t->backend, x->session, x->feed->slots[x->slot],
+                            x->feed->n_inputs, x->out, x->n_out, x->err);
+    x->slot = (x->slot + 1) % x->feed->n_slots;
+    return rc;
+}
+
+/* Runs for warmup_s (at least once); returns the mean time per inference in ms, or -1. */
+static double trial_warmup(trial_run *x)
+{
+    double start = eb_now_ms(), now;
+    long warm = 0;
     do {
-        if (eb_backend_run(t->backend, session, feed->slots[slot], feed->n_inputs, out, n_out, err))
+        if (trial_infer(x) != 0)
             return -1;
-        slot = (slot + 1) % feed->n_slots;
         warm++;
         now = eb_now_ms();
-    } while (now - start < m->warmup_s * 1e3);
+    } while (now - start < x->t->measure->warmup_s * 1e3);
+    return (now - start) / (double)warm;
+}
 
-    double per_iter = (now - start) / (double)warm;
+/* The single-stream timed loop: one inference after another, each timed, until
+ * min_iterations and min_time are both met — and, when asked, the p99 interval is within
+ * measure.precision and the energy meter has seen enough sensor updates — or max_time.
+ * Sample storage is sized from the warm-up rate so the loop does not allocate; if the estimate
+ * was low it grows geometrically (rare). */
+static int trial_single_stream(trial_run *x, double per_iter, eb_meter_session *meter,
+                               double **samples, size_t *n_samples)
+{
+    const eb_measure *m = x->t->measure;
     double expect = per_iter > 0 ? m->max_time_s * 1e3 / per_iter : 1e6;
-    cap = (size_t)fmin(fmax(expect * 1.25, (double)m->min_iterations), 5e6) + 16;
-    s = malloc(cap * sizeof *s);
-    if (!s)
-        return eb_errf(err, "out of memory for %zu latency samples", cap);
-
-    eb_perf_start(perf);
-    start = eb_now_ms();
+    size_t cap = (size_t)fmin(fmax(expect * 1.25, (double)m->min_iterations), 5e6) + 16;
+    size_t n = 0, next_check = 0;
+    double *s = malloc(cap * sizeof *s);
+    double *scratch = m->precision > 0 ? malloc(cap * sizeof *scratch) : NULL;
+    if (!s || (m->precision > 0 && !scratch)) {
+        free(s);
+        free(scratch);
+        return eb_errf(x->err, "out of memory for %zu latency samples", cap);
+    }
+    double start = eb_now_ms();
     for (;;) {
         double t0 = eb_now_ms();
-        if (eb_backend_run(t->backend, session, feed->slots[slot], feed->n_inputs, out, n_out,
-                           err)) {
-            eb_perf_stop(perf);
+        if (trial_infer(x) != 0) {
             free(s);
+            free(scratch);
             return -1;
         }
         double t1 = eb_now_ms();
-        slot = (slot + 1) % feed->n_slots;
         if (n == cap) {
             double *grown = realloc(s, 2 * cap * sizeof *s);
-            if (!grown)
-                break; /* keep what we have: the loop's time budget decides, not memory */
-            s = grown;
+            double *grown2 = scratch ? realloc(scratch, 2 * cap * sizeof *scratch) : NULL;
+            if (grown)
+                s = grown;
+            if (grown2)
+                scratch = grown2;
+            if (!grown || (scratch && !grown2))
+                break; /* keep what we have: the time budget decides, not memory */
             cap *= 2;
         }
         s[n++] = t1 - t0;
         double elapsed = t1 - start;
-        if ((n >= (size_t)m->min_iterations && elapsed >= m->min_time_s * 1e3) ||
-            elapsed >= m->max_time_s * 1e3)
+        if (elapsed >= m->max_time_s * 1e3)
             break;
+        if (n < (size_t)m->min_iterations || elapsed < m->min_time_s * 1e3)
+            continue;
+        if (meter && !eb_meter_enough(meter))
+            continue;
+        if (m->precision <= 0)
+            break;
+        /* Early stop: looking every max(100, n/10) samples keeps the check O(1) amortised. */
+        if (n >= next_check) {
+            if (eb_precision_reached_buf(s, n, 0.99, m->precision, scratch) == 1)
+                break;
+            next_check = n + (n / 10 > 100 ? n / 10 : 100);
+        }
     }
-    eb_perf_stop(perf);
-    r->iterations = (long)n;
-    trial_counters(r, perf);
-    eb_stats_summarize(s, n, &r->latency);
-    r->throughput_ips = r->latency.mean > 0 ? 1e3 * t->batch / r->latency.mean : NAN;
-    trial_statistics(r, s, n);
+    free(scratch);
     *samples = s;
     *n_samples = n;
+    return 0;
+}
+
+/* The server pattern: Poisson arrivals, one worker, latency including queueing; with
+ * server.search, first the highest rate whose p99 keeps server.p99_ms, which then is the
+ * target when none was given. */
+static int trial_server(trial_run *x, eb_result *r, double **samples, size_t *n_samples)
+{
+    const eb_server_spec *sv = x->t->server;
+    eb_server_result res = {0};
+    double target = sv->target_qps;
+    if (sv->search) {
+        eb_server_search_cfg sc = {.p99_bound_ms = sv->p99_ms,
+                                   .probe_ms = sv->duration_s * 1e3 / 4,
+                                   .probe_min_queries = 400,
+                                   .seed = 1};
+        eb_server_search_result sr;
+        if (eb_server_search(&sc, trial_infer, x, &eb_clock_real, &sr, x->err) != 0)
+            return -1;
+        if (sr.found)
+            r->max_qps_within_bound = sr.best_qps;
+        if (target <= 0)
+            target = sr.found ? sr.best_qps : sr.start_qps / 2;
+    }
+    eb_server_cfg c = {.target_qps = target,
+                       .duration_ms = sv->duration_s * 1e3,
+                       .min_queries = 368, /* lets p99's 95% interval exist (stats_ci.h) */
+                       .p99_bound_ms = sv->p99_ms > 0 ? sv->p99_ms : NAN,
+                       .seed = 1};
+    if (eb_server_run(&c, trial_infer, x, &eb_clock_real, &res, x->err) != 0) {
+        eb_server_result_free(&res);
+        return -1;
+    }
+    r->target_qps = target;
+    r->achieved_qps = res.achieved_qps;
+    r->p99_bound_ms = c.p99_bound_ms;
+    r->p99_bound_met = res.p99_bound_met;
+    *samples = res.latency_ms; /* ownership moves to the caller */
+    *n_samples = res.n;
+    return 0;
+}
+
+/* Warm-up, then the measured part in the trial's load pattern, with the event counters and the
+ * energy meter around it; then the statistics of the samples. */
+static int trial_measure(trial_run *x, eb_perf *perf, eb_energy *energy, eb_result *r,
+                         double **samples, size_t *n_samples)
+{
+    double per_iter = trial_warmup(x);
+    if (per_iter < 0)
+        return -1;
+    eb_meter_session *meter = energy ? eb_energy_start(energy, r) : NULL;
+    eb_perf_start(perf);
+    int rc = x->t->mode == EB_MODE_SERVER
+                 ? trial_server(x, r, samples, n_samples)
+                 : trial_single_stream(x, per_iter, meter, samples, n_samples);
+    eb_perf_stop(perf);
+    long inferences = rc == 0 ? (long)*n_samples : 0;
+    eb_energy_finish(meter, inferences, r);
+    if (rc != 0)
+        return -1;
+    r->iterations = (long)*n_samples;
+    trial_counters(r, perf);
+    eb_stats_summarize(*samples, *n_samples, &r->latency);
+    /* Throughput is samples per second of inference time: batch x 1000 / mean latency (the
+     * offline pattern sweeps batch sizes to find where it peaks). */
+    r->throughput_ips = r->latency.mean > 0 ? 1e3 * x->t->batch / r->latency.mean : NAN;
+    trial_statistics(r, *samples, *n_samples);
     return 0;
 }
 
@@ -219,8 +320,9 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
         goto fail;
     r->first_ms = eb_now_ms() - t0;
 
-    if (trial_timed_loop(t, session, &feed, out, io.n_outputs, &perf, r, samples, n_samples,
-                         &err))
+    trial_run run = {.t = t, .session = session, .feed = &feed, .out = out,
+                     .n_out = io.n_outputs, .err = &err};
+    if (trial_measure(&run, &perf, t->energy, r, samples, n_samples) != 0)
         goto fail;
     r->pss_kb = eb_memory_pss_kb(r->memory_note, sizeof r->memory_note);
     if (r->pss_kb >= 0)

@@ -2,9 +2,11 @@
  * peak memory is the trial's own and a crashing backend cannot take the run down).
  *
  * Order, per ARCHITECTURE.md's measurement rules: pin to the cores, read the RSS before load,
- * open the model (load_ms), one cold inference (first_ms), warm-up for warmup_s, the timed loop
- * until min_iterations and min_time are both met (capped by max_time), then the accuracy pass
- * (separate from the timed loop), then the peak RSS.
+ * open the model (load_ms), one cold inference (first_ms), warm-up for warmup_s, the measured
+ * part in the trial's load pattern (single_stream/offline: the timed loop until min_iterations
+ * and min_time are both met, capped by max_time; server: Poisson arrivals), with event counters
+ * and the energy meter around it, then the accuracy pass (separate from the timed loop), then
+ * the peak RSS.
  */
 #ifndef EB_TRIAL_H
 #define EB_TRIAL_H
@@ -13,6 +15,8 @@
 
 #include "../backends/backend.h"
 #include "dataset.h"
+#include "energy.h"
+#include "loadgen.h"
 #include "result.h"
 #include "scenario.h"
 
@@ -26,6 +30,9 @@ typedef struct eb_trial {
     const eb_measure *measure;
     const eb_option *options; /* this backend's options */
     size_t n_options;
+    eb_load_mode mode;
+    const eb_server_spec *server; /* mode server */
+    eb_energy *energy;            /* may be NULL: no energy measurement */
 } eb_trial;
 
 /* Fills r's measurement fields (identity is the caller's) and returns the timed samples in ms

@@ -17,7 +17,7 @@
 #include "results.h"
 
 /* ---- a tiny table read back with libcsv ---- */
-#define RESULTS_T_MAXF 64
+#define RESULTS_T_MAXF 256
 #define RESULTS_T_MAXR 16
 
 typedef struct results_t_table {
