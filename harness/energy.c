@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Adds the scenario's own meter (a command or a Lua function) to the probed set. */
-static int energy_add_user_meter(eb_energy *e, eb_scenario *s, eb_err *err)
+/* Adds the scenario's own meter (a command or a Lua function) to the probed set, and writes
+ * the name to choose it by into want. */
+static int energy_add_user_meter(eb_energy *e, eb_scenario *s, char *want, size_t n,
+                                 eb_err *err)
 {
     eb_meter m;
     const char *name = s->energy.meter;
@@ -19,19 +21,22 @@ static int energy_add_user_meter(eb_energy *e, eb_scenario *s, eb_err *err)
     } else {
         return 0;
     }
+    snprintf(want, n, "%s", m.name);
     return eb_meter_set_add(&e->set, &m, err);
 }
 
 int eb_energy_setup(eb_energy *e, eb_scenario *s, eb_err *err)
 {
-    const char *want = s->energy.meter ? s->energy.meter : "auto";
+    char want[96];
     memset(e, 0, sizeof *e);
+    snprintf(want, sizeof want, "%s", s->energy.meter ? s->energy.meter : "auto");
     e->idle_s = s->energy.idle_s;
     if (strcmp(want, "none") == 0) {
         snprintf(e->why, sizeof e->why, "energy.meter is \"none\"");
         return 0;
     }
-    if (eb_meters_probe_all(&e->set, err) != 0 || energy_add_user_meter(e, s, err) != 0)
+    if (eb_meters_probe_all(&e->set, err) != 0 ||
+        energy_add_user_meter(e, s, want, sizeof want, err) != 0)
         return -1;
     eb_err why;
     if (eb_meter_choose(&e->set, want, &e->meter, &why) != 0) {
