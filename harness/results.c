@@ -138,8 +138,10 @@ static const char *const results_names[] = {RESULTS_COLUMNS(RESULTS_NAME) NULL};
 #define RESULTS_NCOL (sizeof results_columns / sizeof results_columns[0])
 
 /* samples.csv: identity columns taken from the result row, then the per-sample ones. */
+/* "trial" (appended after the first version) is the trial's number in the run, the key that
+ * joins samples.csv to results.csv when variant/backend/threads repeat (cores, batch, mode). */
 static const char *const samples_header[] = {"run_id", "variant", "backend", "threads",
-                                             "iteration", "latency_ms", NULL};
+                                             "iteration", "latency_ms", "trial", NULL};
 
 struct eb_results {
     char *dir;
@@ -329,7 +331,7 @@ int eb_results_open(eb_results **out, const char *dir, eb_err *err)
         return -1;
     }
     results_put_row(r->results, results_names, RESULTS_NCOL);
-    results_put_row(r->samples, samples_header, 6);
+    results_put_row(r->samples, samples_header, 7);
     if (results_check(r->results, r->results_path, err) ||
         results_check(r->samples, r->samples_path, err)) {
         eb_results_close(r);
@@ -354,14 +356,15 @@ int eb_results_append(eb_results *r, const eb_result *row, const double *samples
 
     /* The identity columns of samples.csv are formatted exactly as in results.csv, so the
      * two files join on them. */
-    char id[4][640], iter[32], lat[64];
-    const char *sf[6] = {id[0], id[1], id[2], id[3], iter, lat};
+    char id[4][640], iter[32], lat[64], trial[32];
+    const char *sf[7] = {id[0], id[1], id[2], id[3], iter, lat, trial};
     for (int i = 0; i < 4; i++)
         eb_result_field(row, samples_header[i], id[i], sizeof id[i]);
+    eb_result_field(row, "trial", trial, sizeof trial);
     for (size_t i = 0; i < n; i++) {
         snprintf(iter, sizeof iter, "%zu", i + 1);
         results_format_double(samples[i], "%.6f", lat, sizeof lat);
-        results_put_row(r->samples, sf, 6);
+        results_put_row(r->samples, sf, 7);
     }
     return results_check(r->samples, r->samples_path, err);
 }

@@ -1,7 +1,7 @@
 /* Result files, written with libcsv, appended and flushed per trial so that a crash or a kill
  * loses nothing already measured:
  *   DIR/results.csv  one row per trial (columns: eb_results_columns())
- *   DIR/samples.csv  run_id, variant, backend, threads, iteration, latency_ms
+ *   DIR/samples.csv  run_id, variant, backend, threads, iteration, latency_ms, trial
  *   DIR/run.csv      key, value: device fingerprint, versions, git commit, time, command line
  */
 #ifndef EB_RESULTS_H
