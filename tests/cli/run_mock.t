@@ -49,7 +49,7 @@ needs 368). Software counters (task-clock) work in VMs; hardware ones say why no
 Every timed sample is in samples.csv, numbered from 1, as many as the row's iterations.
 
   $ head -1 out/samples.csv
-  run_id,variant,backend,threads,iteration,latency_ms
+  run_id,variant,backend,threads,iteration,latency_ms,trial
   $ awk -F, 'NR > 1 {n[$2 "/" $4]++} END {for (k in n) print k, n[k]}' out/samples.csv | sort > counted
   $ awk -F, 'NR > 1 {print $3 "/" $7, $12}' out/results.csv | sort > expected
   $ diff counted expected

@@ -266,14 +266,14 @@ static void test_write_and_read_back(void **state)
     results_t_read(path, &t);
     assert_int_equal(t.nr, 4); /* header + 3 samples of row 0, none of row 1 */
     static const char *const sh[] = {"run_id", "variant", "backend", "threads", "iteration",
-                                     "latency_ms"};
-    for (int i = 0; i < 6; i++)
+                                     "latency_ms", "trial"};
+    for (int i = 0; i < 7; i++)
         assert_string_equal(t.f[0][i], sh[i]);
     static const char *const lat[] = {"1.500000", "2.500000", "2.000000"};
     for (int k = 0; k < 3; k++) {
         char it[8];
         snprintf(it, sizeof it, "%d", k + 1);
-        assert_int_equal(t.nf[k + 1], 6);
+        assert_int_equal(t.nf[k + 1], 7);
         assert_string_equal(t.f[k + 1][0], "run-0");
         assert_string_equal(t.f[k + 1][1], "orig");
         assert_string_equal(t.f[k + 1][2], "ref");
