@@ -108,3 +108,15 @@ build/bench/gemm_bench: tests/bench/gemm_bench.c $(LIB_OBJ) | $(DEPS_OK)
 
 bench: bin/edgebench $(ORT_STAMP) $(GEMM_BENCH) | $(DEPS_OK)
 	bash scripts/bench.sh
+
+# ---- ONNX node conformance (issue 3): ref on ONNX's node test suite (libonnx-testdata) ----
+# Prints "OP: passed/total" per operator, refusals, unsupported operators, and closes with
+# "N passed, N failed".  tests/conformance/onnx_node_tests.c says what counts.
+.PHONY: conformance
+build/conformance/onnx_node_tests: tests/conformance/onnx_node_tests.c $(LIB_OBJ) | $(DEPS_OK)
+	@mkdir -p build/conformance
+	@echo "  CONF    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+conformance: build/conformance/onnx_node_tests
+	build/conformance/onnx_node_tests

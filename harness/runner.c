@@ -309,6 +309,14 @@ static int runner_write_meta(const char *dir, const eb_scenario *s, const eb_run
     snprintf(num, sizeof num, "%.1f", f->overhead_ns);
     n = runner_kv(kv, n, 64, "harness_overhead_ns_per_iteration", isnan(f->overhead_ns) ? "" : num);
     n = runner_kv(kv, n, 64, "energy_meter", f->energy);
+    /* What the recommendation needs: the scenario's objective and constraints. */
+    n = runner_kv(kv, n, 64, "objective", s->objective);
+    for (size_t i = 0; i < s->n_constraints; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "constraint.%s", s->constraints[i].key);
+        snprintf(num, sizeof num, "%g", s->constraints[i].value);
+        n = runner_kv(kv, n, 64, key, num);
+    }
     n = runner_kv(kv, n, 64, "telemetry", f->telemetry);
     n += eb_device_metadata(kv + n, 64 - n);
     return eb_results_write_run(dir, kv, n < 64 ? n : 64, err);

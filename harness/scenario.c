@@ -523,6 +523,7 @@ void eb_scenario_free(eb_scenario *s)
     free(s->energy.meter);
     free(s->energy.command);
     free(s->energy.rails);
+    free(s->objective);
     if (s->L)
         lua_close(s->L);
     memset(s, 0, sizeof *s);

@@ -71,7 +71,9 @@ typedef struct eb_scenario_param {
     char *value;         /* the value in effect: the --set one, else the default */
 } eb_scenario_param;
 
-/* A limit for choosing a configuration: constraints = { accuracy_drop = 0.01, p99_ms = 5 }. */
+/* A limit for choosing a configuration: constraints = { accuracy_drop = 0.01, p99_ms = 5 }
+ * (also p50_ms, p90_ms, peak_rss_kb, energy_mj per inference); written to run.csv as
+ * constraint.KEY so `edgebench report` can apply them. */
 typedef struct eb_scenario_constraint {
     char *key;
     double value;
@@ -112,6 +114,7 @@ typedef struct eb_scenario {
     int has_cooldown;      /* cooldown = { below_c = 55, within_c_of_idle = 3, max_wait = "120s" } */
     eb_cooldown_cfg cooldown;
     eb_energy_spec energy;
+    char *objective; /* "latency" (default), "energy" or "size": what the recommendation minimises */
 } eb_scenario;
 
 /* A --set KEY=VALUE from the command line. */

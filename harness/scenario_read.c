@@ -28,7 +28,7 @@ static const char *const rd_top_keys[] = {
     "name",    "description", "dataset", "variants", "backends",        "threads",
     "cores",   "batch",       "measure", "output",   "backend_options", "constraints",
     "setup",   "on_trial",    "done",    "mode",            "server",      "cooldown",
-    "energy",  NULL};
+    "energy",  "objective", NULL};
 static const char *const rd_energy_keys[] = {"meter", "command", "rails", "read", "unit", "idle",
                                              NULL};
 static const char *const rd_variant_keys[] = {"name", "kind", "model", "base", NULL};
@@ -39,7 +39,8 @@ static const char *const rd_server_keys[] = {"target_qps", "p99_ms", "duration",
 static const char *const rd_cooldown_keys[] = {"below_c", "within_c_of_idle", "max_wait", "poll",
                                                NULL};
 static const char *const rd_constraint_keys[] = {"accuracy_drop", "p50_ms", "p90_ms", "p99_ms",
-                                                 "peak_rss_kb", NULL};
+                                                 "peak_rss_kb", "energy_mj", NULL};
+static const char *const rd_objectives[] = {"latency", "energy", "size", NULL};
 /* Dataset keys: per kind, then the preprocessing keys every kind takes. */
 static const char *const rd_idx_keys[] = {"images", "labels", NULL};
 static const char *const rd_npy_keys[] = {"x", "y", NULL};
@@ -1210,6 +1211,23 @@ static int rd_constraints(const eb_sc_reader *r, const rd_tab *top)
     return 0;
 }
 
+/* objective = "latency" (default) | "energy" | "size": what the recommendation minimises. */
+static int rd_objective(const eb_sc_reader *r, const rd_tab *top)
+{
+    eb_scenario *s = r->s;
+    if (rd_string(r, top, "objective", 0, NULL, &s->objective) != 0)
+        return -1;
+    if (!s->objective) {
+        s->objective = rd_strdup(r->L, "latency");
+        return 0;
+    }
+    for (size_t i = 0; rd_objectives[i]; i++)
+        if (strcmp(s->objective, rd_objectives[i]) == 0)
+            return 0;
+    return eb_sc_fail(r, eb_sc_locate(r, top->anchor, "objective", s->objective),
+                      "objective is '%s'; expected latency, energy or size", s->objective);
+}
+
 /* Hooks: a function under the scenario's key, else a global function of that name. */
 static int rd_hook(const eb_sc_reader *r, const rd_tab *top, const char *key, int *ref)
 {
@@ -1340,6 +1358,7 @@ int eb_sc_read(eb_sc_reader *r)
         rd_measure(r, &top) || rd_string(r, &top, "output", 0, NULL, &s->output) ||
         rd_backend_options(r, &top) || rd_constraints(r, &top) || rd_modes(r, &top) ||
         rd_server(r, &top) || rd_cooldown(r, &top) || rd_energy(r, &top) ||
+        rd_objective(r, &top) ||
         rd_hook(r, &top, "setup", &s->ref_setup) ||
         rd_hook(r, &top, "on_trial", &s->ref_on_trial) ||
         rd_hook(r, &top, "done", &s->ref_done))

@@ -41,23 +41,47 @@ static void exec_gather(const ref_session *s, const ref_node *nd)
     for (int64_t o = 0; o < nd->outer; o++)
         for (size_t i = 0; i < iv->numel; i++) {
             int64_t k = ix[i] < 0 ? ix[i] + nd->len : ix[i];
-            memcpy(dst, (const unsigned char *)x->data + ((size_t)(o * nd->len + k)) * chunk,
-                   chunk);
+            if (k < 0 || k >= nd->len) /* only possible for indices computed at run time */
+                memset(dst, 0, chunk);
+            else
+                memcpy(dst,
+                       (const unsigned char *)x->data + ((size_t)(o * nd->len + k)) * chunk,
+                       chunk);
             dst += chunk;
         }
 }
 
-static void exec_cast(const ref_value *x, const ref_value *y)
+/* An int64 (ref's integer representation) narrowed as a cast to ONNX type `to` would. */
+static int64_t narrow(int to, int64_t v)
+{
+    switch (to) {
+    case 2: return (uint8_t)v;   /* UINT8 */
+    case 3: return (int8_t)v;    /* INT8 */
+    case 4: return (uint16_t)v;  /* UINT16 */
+    case 5: return (int16_t)v;   /* INT16 */
+    case 6: return (int32_t)v;   /* INT32 */
+    case 9: return v != 0;       /* BOOL */
+    case 12: return (uint32_t)v; /* UINT32 */
+    default: return v;
+    }
+}
+
+/* `to` is the ONNX target type (Cast's attribute), 0 for "same representation". */
+void ref_exec_cast(const ref_value *x, const ref_value *y, int to)
 {
     for (size_t i = 0; i < x->numel; i++) {
-        if (x->dtype == EB_F32 && y->dtype == EB_F32)
+        if (x->dtype == EB_F32 && y->dtype == EB_F32) {
             ((float *)y->data)[i] = ((const float *)x->data)[i];
-        else if (x->dtype == EB_F32)
-            ((int64_t *)y->data)[i] = (int64_t)((const float *)x->data)[i];
-        else if (y->dtype == EB_F32)
+        } else if (x->dtype == EB_F32) {
+            float f = ((const float *)x->data)[i];
+            int64_t v = to == 9 ? f != 0.0f : f != f ? 0 : f >= 9.2e18f ? INT64_MAX
+                                                      : f <= -9.2e18f ? INT64_MIN : (int64_t)f;
+            ((int64_t *)y->data)[i] = narrow(to, v);
+        } else if (y->dtype == EB_F32) {
             ((float *)y->data)[i] = (float)((const int64_t *)x->data)[i];
-        else
-            ((int64_t *)y->data)[i] = ((const int64_t *)x->data)[i];
+        } else {
+            ((int64_t *)y->data)[i] = narrow(to, ((const int64_t *)x->data)[i]);
+        }
     }
 }
 
@@ -201,7 +225,15 @@ void ref_exec_node(ref_session *s, const ref_node *nd)
         for (int64_t i = 0; i < nd->len; i++)
             ((int64_t *)y->data)[i] = x->shape[nd->outer + i];
         break;
-    case REF_OP_CAST: exec_cast(x, y); break;
+    case REF_OP_CAST: ref_exec_cast(x, y, nd->mode); break;
+    case REF_OP_DROPOUT:
+        copy_value(x, y);
+        if (nd->n_out > 1 && nd->out[1] >= 0) {
+            const ref_value *mk = &s->vals[nd->out[1]];
+            for (size_t i = 0; i < mk->numel; i++)
+                ((int64_t *)mk->data)[i] = 1;
+        }
+        break;
     case REF_OP_CONCAT: exec_concat(s, nd); break;
     case REF_OP_GATHER: exec_gather(s, nd); break;
     case REF_OP_PAD: exec_pad(s, nd); break;

@@ -19,31 +19,126 @@ static const struct {
     const char *name;
     ref_op op;
 } op_table[] = {
+    {"Abs", REF_OP_ABS},
+    {"Acos", REF_OP_ACOS},
+    {"Acosh", REF_OP_ACOSH},
     {"Add", REF_OP_ADD},
+    {"And", REF_OP_AND},
+    {"ArgMax", REF_OP_ARGMAX},
+    {"ArgMin", REF_OP_ARGMIN},
+    {"Asin", REF_OP_ASIN},
+    {"Asinh", REF_OP_ASINH},
+    {"Atan", REF_OP_ATAN},
+    {"Atanh", REF_OP_ATANH},
     {"AveragePool", REF_OP_AVGPOOL},
     {"BatchNormalization", REF_OP_BATCHNORM},
+    {"BitShift", REF_OP_BITSHIFT},
     {"Cast", REF_OP_CAST},
+    {"CastLike", REF_OP_CASTLIKE},
+    {"Ceil", REF_OP_CEIL},
+    {"Celu", REF_OP_CELU},
+    {"Clip", REF_OP_CLIP},
     {"Concat", REF_OP_CONCAT},
     {"Constant", REF_OP_CONSTANT},
+    {"ConstantOfShape", REF_OP_CONSTANTOFSHAPE},
     {"Conv", REF_OP_CONV},
+    {"ConvTranspose", REF_OP_CONVTRANSPOSE},
+    {"Cos", REF_OP_COS},
+    {"Cosh", REF_OP_COSH},
+    {"DepthToSpace", REF_OP_DEPTHTOSPACE},
     {"Div", REF_OP_DIV},
     {"Dropout", REF_OP_DROPOUT},
+    {"Elu", REF_OP_ELU},
+    {"Equal", REF_OP_EQUAL},
+    {"Erf", REF_OP_ERF},
+    {"Exp", REF_OP_EXP},
+    {"Expand", REF_OP_EXPAND},
+    {"EyeLike", REF_OP_EYELIKE},
     {"Flatten", REF_OP_FLATTEN},
+    {"Floor", REF_OP_FLOOR},
+    {"GRU", REF_OP_GRU},
     {"Gather", REF_OP_GATHER},
+    {"GatherElements", REF_OP_GATHERELEMENTS},
     {"Gemm", REF_OP_GEMM},
     {"GlobalAveragePool", REF_OP_GLOBALAVGPOOL},
+    {"GlobalMaxPool", REF_OP_GLOBALMAXPOOL},
+    {"Greater", REF_OP_GREATER},
+    {"GreaterOrEqual", REF_OP_GREATEROREQUAL},
+    {"HardSigmoid", REF_OP_HARDSIGMOID},
+    {"HardSwish", REF_OP_HARDSWISH},
+    {"Hardmax", REF_OP_HARDMAX},
     {"Identity", REF_OP_IDENTITY},
+    {"InstanceNormalization", REF_OP_INSTANCENORM},
+    {"IsInf", REF_OP_ISINF},
+    {"IsNaN", REF_OP_ISNAN},
+    {"LRN", REF_OP_LRN},
+    {"LSTM", REF_OP_LSTM},
+    {"LayerNormalization", REF_OP_LAYERNORM},
+    {"LeakyRelu", REF_OP_LEAKYRELU},
+    {"Less", REF_OP_LESS},
+    {"LessOrEqual", REF_OP_LESSOREQUAL},
+    {"Log", REF_OP_LOG},
+    {"LogSoftmax", REF_OP_LOGSOFTMAX},
     {"MatMul", REF_OP_MATMUL},
+    {"Max", REF_OP_MAX},
     {"MaxPool", REF_OP_MAXPOOL},
+    {"Mean", REF_OP_MEAN},
+    {"MeanVarianceNormalization", REF_OP_MVN},
+    {"Min", REF_OP_MIN},
+    {"Mod", REF_OP_MOD},
     {"Mul", REF_OP_MUL},
+    {"Neg", REF_OP_NEG},
+    {"Not", REF_OP_NOT},
+    {"OneHot", REF_OP_ONEHOT},
+    {"Or", REF_OP_OR},
+    {"PRelu", REF_OP_PRELU},
     {"Pad", REF_OP_PAD},
+    {"Pow", REF_OP_POW},
+    {"RNN", REF_OP_RNN},
+    {"Range", REF_OP_RANGE},
+    {"Reciprocal", REF_OP_RECIPROCAL},
+    {"ReduceL1", REF_OP_REDUCEL1},
+    {"ReduceL2", REF_OP_REDUCEL2},
+    {"ReduceLogSum", REF_OP_REDUCELOGSUM},
+    {"ReduceLogSumExp", REF_OP_REDUCELOGSUMEXP},
+    {"ReduceMax", REF_OP_REDUCEMAX},
+    {"ReduceMean", REF_OP_REDUCEMEAN},
+    {"ReduceMin", REF_OP_REDUCEMIN},
+    {"ReduceProd", REF_OP_REDUCEPROD},
+    {"ReduceSum", REF_OP_REDUCESUM},
+    {"ReduceSumSquare", REF_OP_REDUCESUMSQUARE},
     {"Relu", REF_OP_RELU},
     {"Reshape", REF_OP_RESHAPE},
+    {"Resize", REF_OP_RESIZE},
+    {"Round", REF_OP_ROUND},
+    {"Selu", REF_OP_SELU},
     {"Shape", REF_OP_SHAPE},
+    {"Shrink", REF_OP_SHRINK},
+    {"Sigmoid", REF_OP_SIGMOID},
+    {"Sign", REF_OP_SIGN},
+    {"Sin", REF_OP_SIN},
+    {"Sinh", REF_OP_SINH},
+    {"Size", REF_OP_SIZE},
+    {"Slice", REF_OP_SLICE},
     {"Softmax", REF_OP_SOFTMAX},
+    {"Softplus", REF_OP_SOFTPLUS},
+    {"Softsign", REF_OP_SOFTSIGN},
+    {"SpaceToDepth", REF_OP_SPACETODEPTH},
+    {"Split", REF_OP_SPLIT},
+    {"Sqrt", REF_OP_SQRT},
     {"Squeeze", REF_OP_SQUEEZE},
     {"Sub", REF_OP_SUB},
+    {"Sum", REF_OP_SUM},
+    {"Tan", REF_OP_TAN},
+    {"Tanh", REF_OP_TANH},
+    {"ThresholdedRelu", REF_OP_THRESHOLDEDRELU},
+    {"Tile", REF_OP_TILE},
+    {"Transpose", REF_OP_TRANSPOSE},
+    {"Trilu", REF_OP_TRILU},
     {"Unsqueeze", REF_OP_UNSQUEEZE},
+    {"Upsample", REF_OP_UPSAMPLE},
+    {"Where", REF_OP_WHERE},
+    {"Xor", REF_OP_XOR},
 };
 
 #define N_OPS (sizeof op_table / sizeof op_table[0])
@@ -58,9 +153,75 @@ ref_op ref_op_from_name(const char *op_type)
 
 const char *ref_supported_ops(void)
 {
-    return "Add, AveragePool, BatchNormalization, Cast, Concat, Constant, Conv, Div, Dropout, "
-           "Flatten, Gather, Gemm, GlobalAveragePool, Identity, MatMul, MaxPool, Mul, Pad, Relu, "
-           "Reshape, Shape, Softmax, Squeeze, Sub, Unsqueeze";
+    return "Abs, Acos, Acosh, Add, And, ArgMax, ArgMin, Asin, Asinh, Atan, Atanh, AveragePool, "
+           "BatchNormalization, BitShift, Cast, CastLike, Ceil, Celu, Clip, Concat, Constant, "
+           "ConstantOfShape, Conv, ConvTranspose, Cos, Cosh, DepthToSpace, Div, Dropout, Elu, "
+           "Equal, Erf, Exp, Expand, EyeLike, Flatten, Floor, GRU, Gather, GatherElements, "
+           "Gemm, GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, HardSigmoid, "
+           "HardSwish, Hardmax, Identity, InstanceNormalization, IsInf, IsNaN, LRN, LSTM, "
+           "LayerNormalization, LeakyRelu, Less, LessOrEqual, Log, LogSoftmax, MatMul, Max, "
+           "MaxPool, Mean, MeanVarianceNormalization, Min, Mod, Mul, Neg, Not, OneHot, Or, "
+           "PRelu, Pad, Pow, RNN, Range, Reciprocal, ReduceL1, ReduceL2, ReduceLogSum, "
+           "ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum, "
+           "ReduceSumSquare, Relu, Reshape, Resize, Round, Selu, Shape, Shrink, Sigmoid, Sign, "
+           "Sin, Sinh, Size, Slice, Softmax, Softplus, Softsign, SpaceToDepth, Split, Sqrt, "
+           "Squeeze, Sub, Sum, Tan, Tanh, ThresholdedRelu, Tile, Transpose, Trilu, Unsqueeze, "
+           "Upsample, Where, Xor";
+}
+
+const char *ref_op_name(ref_op op)
+{
+    for (size_t i = 0; i < N_OPS; i++)
+        if (op_table[i].op == op)
+            return op_table[i].name;
+    return "?";
+}
+
+ref_family ref_family_of(ref_op op)
+{
+    if (op < REF_OP_EXT_FIRST || op >= REF_OP_EXT_END)
+        return REF_FAM_NONE;
+    if (op <= REF_OP_THRESHOLDEDRELU)
+        return REF_FAM_UNARY;
+    if (op <= REF_OP_BITSHIFT)
+        return REF_FAM_BINARY;
+    if (op <= REF_OP_ONEHOT)
+        return REF_FAM_SHAPE;
+    if (op <= REF_OP_ARGMIN)
+        return REF_FAM_REDUCE;
+    if (op <= REF_OP_MVN)
+        return REF_FAM_NORM;
+    if (op <= REF_OP_UPSAMPLE)
+        return REF_FAM_RESIZE;
+    if (op == REF_OP_CONVTRANSPOSE)
+        return REF_FAM_CONVT;
+    return REF_FAM_RNN;
+}
+
+const ref_attr *ref_attr_get(const ref_node *nd, const char *name)
+{
+    for (int i = 0; i < nd->n_attrs; i++)
+        if (strcmp(nd->attrs[i].name, name) == 0)
+            return &nd->attrs[i];
+    return NULL;
+}
+
+int64_t ref_attr_i(const ref_node *nd, const char *name, int64_t def)
+{
+    const ref_attr *a = ref_attr_get(nd, name);
+    return a && a->type == 2 ? a->i : def;
+}
+
+float ref_attr_f(const ref_node *nd, const char *name, float def)
+{
+    const ref_attr *a = ref_attr_get(nd, name);
+    return a && a->type == 1 ? a->f : def;
+}
+
+const char *ref_attr_s(const ref_node *nd, const char *name, const char *def)
+{
+    const ref_attr *a = ref_attr_get(nd, name);
+    return a && a->type == 3 && a->s ? a->s : def;
 }
 
 const char *ref_node_label(const ref_node *nd, char *buf, size_t n)
@@ -349,8 +510,77 @@ static int spatial_attrs(ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
     return 0;
 }
 
+static char *bytes_dup(const ProtobufCBinaryData *b)
+{
+    char *c = malloc(b->len + 1);
+    if (c) {
+        memcpy(c, b->data, b->len);
+        c[b->len] = 0;
+    }
+    return c;
+}
+
+/* Copies every attribute out of the message, so operator families read theirs by name after
+ * the message is freed.  Graph attributes (If, Loop) are not kept: those operators are not
+ * supported. */
+static int copy_attrs(ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
+{
+    char lbl[300];
+    if (!np->n_attribute)
+        return 0;
+    nd->attrs = calloc(np->n_attribute, sizeof *nd->attrs);
+    if (!nd->attrs)
+        return eb_errf(err, "out of memory");
+    for (size_t i = 0; i < np->n_attribute; i++) {
+        const Onnx__AttributeProto *ap = np->attribute[i];
+        ref_attr *a = &nd->attrs[nd->n_attrs++];
+        a->name = strdup(ap->name ? ap->name : "");
+        if (!a->name)
+            return eb_errf(err, "out of memory");
+        a->type = ap->has_type ? (int)ap->type : 0;
+        a->i = ap->i;
+        a->f = ap->f;
+        if (ap->has_s && !(a->s = bytes_dup(&ap->s)))
+            return eb_errf(err, "out of memory");
+        if (ap->n_ints) {
+            if (ap->n_ints > ((size_t)1 << 24) || !(a->ints = malloc(ap->n_ints * 8)))
+                return eb_errf(err, "%s: attribute '%s' is too large",
+                               ref_node_label(nd, lbl, sizeof lbl), a->name);
+            memcpy(a->ints, ap->ints, ap->n_ints * 8);
+            a->n = (int)ap->n_ints;
+        } else if (ap->n_floats) {
+            if (ap->n_floats > ((size_t)1 << 24) || !(a->floats = malloc(ap->n_floats * 4)))
+                return eb_errf(err, "%s: attribute '%s' is too large",
+                               ref_node_label(nd, lbl, sizeof lbl), a->name);
+            memcpy(a->floats, ap->floats, ap->n_floats * 4);
+            a->n = (int)ap->n_floats;
+        } else if (ap->n_strings) {
+            if (ap->n_strings > 64 || !(a->strs = calloc(ap->n_strings, sizeof *a->strs)))
+                return eb_errf(err, "%s: attribute '%s' is too large",
+                               ref_node_label(nd, lbl, sizeof lbl), a->name);
+            a->n = (int)ap->n_strings;
+            for (size_t j = 0; j < ap->n_strings; j++)
+                if (!(a->strs[j] = bytes_dup(&ap->strings[j])))
+                    return eb_errf(err, "out of memory");
+        }
+        if (ap->t && strcmp(nd->op_type, "Constant") != 0) {
+            ref_value tv;
+            memset(&tv, 0, sizeof tv);
+            tv.name = a->name;
+            if (tensor_load(ap->t, &tv, "attribute", err) != 0)
+                return eb_err_prefix(err, "%s", ref_node_label(nd, lbl, sizeof lbl));
+            a->t_dtype = tv.dtype;
+            a->t_numel = tv.numel;
+            a->t_data = tv.data;
+        }
+    }
+    return 0;
+}
+
 static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
 {
+    if (copy_attrs(nd, np, err) != 0)
+        return -1;
     ref_attrs *a = &nd->a;
     char lbl[300];
     a->kernel[0] = a->kernel[1] = 1;
@@ -481,13 +711,34 @@ static int load_input(ref_session *s, const Onnx__ValueInfoProto *vi, int batch,
                        EB_MAX_IO, EB_MAX_IO);
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-        return eb_errf(err, "graph input '%s' is not a tensor (ref takes tensor inputs only)",
+        return eb_errf(err, "graph input '%s' is not a tensor; sequences and optionals are not "
+                            "supported by ref",
                        name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-    if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-        return eb_errf(err, "graph input '%s' has ONNX element type %d; ref takes float32 "
-                            "inputs only",
-                       name, tt->elem_type);
+    /* Inside ref, floating tensors are float32 and integer and bool tensors int64; a graph
+     * input is declared (and must be fed) in that representation. */
+    eb_dtype in_dt;
+    switch (tt->elem_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: in_dt = EB_F32; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT16:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT16:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64: /* as int64: values past 2^63 wrap */
+    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: in_dt = EB_I64; break;
+    default:
+        return eb_errf(err, "graph input '%s' has ONNX element type %d (%s), which is not "
+                            "supported by ref (float, double, integer and bool inputs are)",
+                       name, tt->elem_type,
+                       tt->elem_type == 10   ? "float16"
+                       : tt->elem_type == 16 ? "bfloat16"
+                       : tt->elem_type == 8  ? "string"
+                                             : "complex or unknown");
+    }
     if (!tt->shape)
         return eb_errf(err, "graph input '%s' has no shape; ref needs static shapes (export "
                             "with input shapes)",
@@ -498,8 +749,10 @@ static int load_input(ref_session *s, const Onnx__ValueInfoProto *vi, int batch,
     int64_t shape[EB_MAX_DIMS];
     for (size_t d = 0; d < tt->shape->n_dim; d++) {
         const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
+        /* dim_value 0 is a real (empty) dimension; only a missing or negative one is
+         * symbolic */
         int sym = dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
-                  dim->dim_value <= 0;
+                  dim->dim_value < 0;
         const char *param = dim->value_case ==
                                     ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
                                     dim->dim_param
@@ -524,7 +777,7 @@ static int load_input(ref_session *s, const Onnx__ValueInfoProto *vi, int batch,
         return eb_errf(err, "out of memory");
     ref_value *v = &s->vals[idx];
     v->kind = REF_VAL_INPUT;
-    v->dtype = EB_F32;
+    v->dtype = in_dt;
     if (ref_value_set_shape(v, (int)tt->shape->n_dim, shape) != 0)
         return eb_errf(err, "graph input '%s' is absurdly large (over %llu bytes at batch %d)",
                        name, (unsigned long long)REF_MAX_BYTES, batch);

@@ -18,6 +18,14 @@ void ref_session_free(ref_session *s)
     for (int i = 0; i < s->n_nodes; i++) {
         ref_node *nd = &s->nodes[i];
         free(nd->name), free(nd->op_type), free(nd->in), free(nd->out), free(nd->wt);
+        for (int j = 0; j < nd->n_attrs; j++) {
+            ref_attr *a = &nd->attrs[j];
+            for (int k = 0; a->strs && k < a->n; k++)
+                free(a->strs[k]);
+            free(a->name), free(a->s), free(a->ints), free(a->floats), free(a->strs);
+            free(a->t_data);
+        }
+        free(nd->attrs), free(nd->aux);
     }
     free(s->vals), free(s->nodes), free(s->hash), free(s->arena), free(s->scratch);
     free(s->path);
@@ -79,6 +87,60 @@ static int ref_open(const eb_model *model, const eb_config *config, void **sessi
     if (ref_load(s, s->path, batch, err) != 0 || ref_graph_sort(s, err) != 0 ||
         ref_shape_infer(s, err) != 0 || ref_plan(s, err) != 0) {
         eb_err_prefix(err, "%s", model->path);
+        one_line(err);
+        ref_session_free(s);
+        return -1;
+    }
+    s->io.n_inputs = (size_t)s->n_in;
+    s->io.n_outputs = (size_t)s->n_out;
+    for (int i = 0; i < s->n_in; i++)
+        describe(&s->vals[s->in_vals[i]], &s->io.inputs[i]);
+    for (int i = 0; i < s->n_out; i++)
+        describe(&s->vals[s->out_vals[i]], &s->io.outputs[i]);
+    compute_facts(s);
+    *session = s;
+    return 0;
+}
+
+/* Like ref_open, with some graph inputs given values now: they become constants, so shapes
+ * that depend on them resolve at open.  For the conformance runner, whose node tests feed
+ * shape arguments (Slice's starts, Expand's shape) as graph inputs. */
+int ref_open_bound(const char *path, int n_bound, const eb_tensor *bound, void **session,
+                   eb_err *err)
+{
+    ref_session *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return eb_errf(err, "%s: out of memory", path);
+    }
+    int rc = ref_load(s, s->path, 1, err);
+    for (int b = 0; rc == 0 && b < n_bound; b++) {
+        int idx = ref_value_find(s, bound[b].name);
+        ref_value *v = idx >= 0 ? &s->vals[idx] : NULL;
+        if (!v || v->kind != REF_VAL_INPUT || v->dtype != bound[b].dtype ||
+            eb_tensor_numel(&bound[b]) != v->numel) {
+            rc = eb_errf(err, "cannot bind '%s': not a graph input of that type", bound[b].name);
+            break;
+        }
+        size_t bytes = v->numel * eb_dtype_size(v->dtype);
+        v->data = malloc(bytes ? bytes : 8);
+        if (!v->data) {
+            rc = eb_errf(err, "out of memory");
+            break;
+        }
+        memcpy(v->data, bound[b].data, bytes);
+        v->kind = REF_VAL_STATIC;
+        for (int i = 0; i < s->n_in; i++)
+            if (s->in_vals[i] == idx) {
+                memmove(&s->in_vals[i], &s->in_vals[i + 1],
+                        (size_t)(s->n_in - i - 1) * sizeof s->in_vals[0]);
+                s->n_in--;
+                break;
+            }
+    }
+    if (rc != 0 || ref_graph_sort(s, err) != 0 || ref_shape_infer(s, err) != 0 ||
+        ref_plan(s, err) != 0) {
+        eb_err_prefix(err, "%s", path);
         one_line(err);
         ref_session_free(s);
         return -1;

@@ -110,7 +110,42 @@ typedef enum ref_op {
     REF_OP_SQUEEZE,
     REF_OP_SUB,
     REF_OP_UNSQUEEZE,
+    /* issue 3 (coverage); each family lives in its own file, see ref_family_of() */
+    REF_OP_EXT_FIRST,
+    /* unary (ops_unary.c) */
+    REF_OP_ABS = REF_OP_EXT_FIRST, REF_OP_ACOS, REF_OP_ACOSH, REF_OP_ASIN, REF_OP_ASINH,
+    REF_OP_ATAN, REF_OP_ATANH, REF_OP_CEIL, REF_OP_CELU, REF_OP_CLIP, REF_OP_COS, REF_OP_COSH,
+    REF_OP_ELU, REF_OP_ERF, REF_OP_EXP, REF_OP_FLOOR, REF_OP_HARDSIGMOID, REF_OP_HARDSWISH,
+    REF_OP_ISINF, REF_OP_ISNAN, REF_OP_LEAKYRELU, REF_OP_LOG, REF_OP_NEG, REF_OP_NOT,
+    REF_OP_RECIPROCAL, REF_OP_ROUND, REF_OP_SELU, REF_OP_SHRINK, REF_OP_SIGMOID, REF_OP_SIGN,
+    REF_OP_SIN, REF_OP_SINH, REF_OP_SOFTPLUS, REF_OP_SOFTSIGN, REF_OP_SQRT, REF_OP_TAN,
+    REF_OP_TANH, REF_OP_THRESHOLDEDRELU,
+    /* n-ary broadcasting (ops_binary.c) */
+    REF_OP_POW, REF_OP_MIN, REF_OP_MAX, REF_OP_SUM, REF_OP_MEAN, REF_OP_MOD, REF_OP_PRELU,
+    REF_OP_EQUAL, REF_OP_LESS, REF_OP_LESSOREQUAL, REF_OP_GREATER, REF_OP_GREATEROREQUAL,
+    REF_OP_AND, REF_OP_OR, REF_OP_XOR, REF_OP_WHERE, REF_OP_BITSHIFT,
+    /* data movement (ops_shape.c) */
+    REF_OP_TRANSPOSE, REF_OP_SLICE, REF_OP_SPLIT, REF_OP_EXPAND, REF_OP_TILE,
+    REF_OP_CONSTANTOFSHAPE, REF_OP_RANGE, REF_OP_DEPTHTOSPACE, REF_OP_SPACETODEPTH, REF_OP_SIZE,
+    REF_OP_CASTLIKE, REF_OP_GATHERELEMENTS, REF_OP_TRILU, REF_OP_EYELIKE, REF_OP_ONEHOT,
+    /* reductions (ops_reduce.c) */
+    REF_OP_REDUCEMEAN, REF_OP_REDUCESUM, REF_OP_REDUCEMAX, REF_OP_REDUCEMIN, REF_OP_REDUCEPROD,
+    REF_OP_REDUCEL1, REF_OP_REDUCEL2, REF_OP_REDUCELOGSUM, REF_OP_REDUCELOGSUMEXP,
+    REF_OP_REDUCESUMSQUARE, REF_OP_ARGMAX, REF_OP_ARGMIN,
+    /* normalization (ops_norm.c) */
+    REF_OP_LOGSOFTMAX, REF_OP_LAYERNORM, REF_OP_INSTANCENORM, REF_OP_GLOBALMAXPOOL,
+    REF_OP_HARDMAX, REF_OP_LRN, REF_OP_MVN,
+    /* ops_resize.c, ops_convtranspose.c, ops_rnn.c */
+    REF_OP_RESIZE, REF_OP_UPSAMPLE, REF_OP_CONVTRANSPOSE, REF_OP_LSTM, REF_OP_GRU, REF_OP_RNN,
+    REF_OP_EXT_END,
 } ref_op;
+
+/* Which file handles an operator at or above REF_OP_EXT_FIRST. */
+typedef enum ref_family {
+    REF_FAM_NONE = 0, REF_FAM_UNARY, REF_FAM_BINARY, REF_FAM_SHAPE, REF_FAM_REDUCE, REF_FAM_NORM,
+    REF_FAM_RESIZE, REF_FAM_CONVT, REF_FAM_RNN,
+} ref_family;
+ref_family ref_family_of(ref_op op);
 
 ref_op ref_op_from_name(const char *op_type);
 /* "Add, AveragePool, ..." for error messages. */
@@ -186,7 +221,43 @@ typedef struct ref_node {
     float *wt;                  /* Gemm: B pre-transposed at open (owned), or NULL */
     int64_t pad_b[EB_MAX_DIMS], pad_e[EB_MAX_DIMS]; /* Pad: per axis, may be negative */
     float pad_value;
+    /* issue 3: every attribute as given (families read theirs by name), and each family's
+     * plan: q/q2 hold per-axis integers (perm, starts, steps, repeats...), fq floats,
+     * mode a family-defined switch, aux owned memory (scratch, tables) freed with the node. */
+    struct ref_attr *attrs;
+    int n_attrs;
+    int64_t q[2 * EB_MAX_DIMS], q2[2 * EB_MAX_DIMS], q3[2 * EB_MAX_DIMS];
+    float fq[8];
+    int mode, mode2;
+    void *aux;
+    size_t aux_n;
 } ref_node;
+
+/* One attribute of a node, copied out of the protobuf message at load. */
+typedef struct ref_attr {
+    char *name;
+    int type;          /* ONNX AttributeProto.type: 1 float, 2 int, 3 string, 4 tensor, 6 floats,
+                          7 ints, 8 strings */
+    int64_t i;
+    float f;
+    char *s;           /* NUL-terminated copy */
+    int64_t *ints;
+    float *floats;
+    char **strs;
+    int n;             /* elements of ints/floats/strs */
+    /* TENSOR: its values converted like initializers (float32 or int64), owned */
+    eb_dtype t_dtype;
+    size_t t_numel;
+    void *t_data;
+} ref_attr;
+
+/* Attribute lookups (onnx_load.c); NULL or `def` when absent. */
+const ref_attr *ref_attr_get(const ref_node *nd, const char *name);
+int64_t ref_attr_i(const ref_node *nd, const char *name, int64_t def);
+float ref_attr_f(const ref_node *nd, const char *name, float def);
+const char *ref_attr_s(const ref_node *nd, const char *name, const char *def);
+/* The same op type name, read as "Clip"... for messages and tables. */
+const char *ref_op_name(ref_op op);
 
 typedef struct ref_session {
     char *path;
@@ -234,5 +305,54 @@ int ref_plan(ref_session *s, eb_err *err);
 void ref_exec_node(ref_session *s, const ref_node *nd);
 
 void ref_session_free(ref_session *s);
+
+/* ---------------------------------------------------------------- issue 3 families
+ * Each family file infers its operators' shapes (checking inputs, filling nd's plan, setting
+ * outputs with ref_set_out) and executes them.  infer returns 0 or -1 with a node-labelled
+ * message; exec reads only what infer planned and never fails (data-dependent errors such as
+ * an out-of-range index at run time give zeros, never a wild access). */
+int ref_set_out(ref_session *s, ref_node *nd, int i, eb_dtype dt, int ndim,
+                const int64_t *shape, eb_err *err);
+int ref_node_fail(const ref_node *nd, eb_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int ref_is_static(const ref_value *v);
+/* Reads static input idx as up to max int64s (any integer dtype); -1 with a message if absent,
+ * not static or too long. */
+int ref_static_ints(ref_session *s, ref_node *nd, int idx, const char *what, int64_t *out,
+                    int max, int *n, eb_err *err);
+/* Normalises axis into [0, rank); -1 when out of range. */
+int ref_norm_axis(int64_t axis, int rank, int64_t *out);
+/* Numpy broadcast of two shapes (not merged). */
+int ref_bcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *n, int64_t *out);
+/* Strides of value v broadcast to an output of rank `rank` and shape `shape` (0 on
+ * broadcast axes). */
+void ref_bcast_strides(const ref_value *v, int rank, int64_t *st);
+int64_t ref_prod(const int64_t *d, int from, int to);
+const char *ref_shape_str(const ref_value *v, char *buf, size_t n);
+
+/* ref.c: open with the named graph inputs bound to values (they become constants); the
+ * session then works with eb_backend_ref's io/run/close.  For tests/conformance. */
+int ref_open_bound(const char *path, int n_bound, const eb_tensor *bound, void **session,
+                   eb_err *err);
+
+/* exec.c: Cast's conversion, also used by CastLike; `to` is the ONNX type (0: keep). */
+void ref_exec_cast(const ref_value *x, const ref_value *y, int to);
+
+int ref_infer_unary(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_unary(ref_session *s, const ref_node *nd);
+int ref_infer_binary(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_binary(ref_session *s, const ref_node *nd);
+int ref_infer_shapeop(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_shapeop(ref_session *s, const ref_node *nd);
+int ref_infer_reduce(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_reduce(ref_session *s, const ref_node *nd);
+int ref_infer_norm(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_norm(ref_session *s, const ref_node *nd);
+int ref_infer_resize(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_resize(ref_session *s, const ref_node *nd);
+int ref_infer_convt(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_convt(ref_session *s, const ref_node *nd);
+int ref_infer_rnn(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_rnn(ref_session *s, const ref_node *nd);
 
 #endif

@@ -28,10 +28,7 @@ int ref_value_set_shape(ref_value *v, int ndim, const int64_t *shape)
     return 0;
 }
 
-static int node_fail(const ref_node *nd, eb_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int node_fail(const ref_node *nd, eb_err *err, const char *fmt, ...)
+int ref_node_fail(const ref_node *nd, eb_err *err, const char *fmt, ...)
 {
     char msg[700], lbl[300];
     va_list ap;
@@ -41,9 +38,9 @@ static int node_fail(const ref_node *nd, eb_err *err, const char *fmt, ...)
     return eb_errf(err, "%s: %s", ref_node_label(nd, lbl, sizeof lbl), msg);
 }
 
-#define FAIL(...) return node_fail(nd, err, __VA_ARGS__)
+#define FAIL(...) return ref_node_fail(nd, err, __VA_ARGS__)
 
-static int64_t prod(const int64_t *d, int from, int to)
+int64_t ref_prod(const int64_t *d, int from, int to)
 {
     int64_t p = 1;
     for (int i = from; i < to; i++)
@@ -51,7 +48,7 @@ static int64_t prod(const int64_t *d, int from, int to)
     return p;
 }
 
-static int norm_axis(int64_t axis, int rank, int64_t *out)
+int ref_norm_axis(int64_t axis, int rank, int64_t *out)
 {
     if (axis < -rank || axis >= rank)
         return -1;
@@ -118,7 +115,7 @@ static int spatial_plan(ref_node *nd, int64_t h, int64_t w, int64_t kh, int64_t 
 }
 
 /* Numpy broadcast of two shapes into out (not merged, unlike eb_ref_bcast_plan). */
-static int bcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *n, int64_t *out)
+int ref_bcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *n, int64_t *out)
 {
     int nd = na > nb ? na : nb;
     for (int i = 0; i < nd; i++) {
@@ -132,7 +129,22 @@ static int bcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *
     return 0;
 }
 
-static const char *shape_str(const ref_value *v, char *buf, size_t n)
+void ref_bcast_strides(const ref_value *v, int rank, int64_t *st)
+{
+    int64_t acc = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        int j = i - (rank - v->ndim);
+        if (j < 0 || v->shape[j] == 1) {
+            st[i] = 0;
+        } else {
+            st[i] = acc;
+        }
+        if (j >= 0)
+            acc *= v->shape[j];
+    }
+}
+
+const char *ref_shape_str(const ref_value *v, char *buf, size_t n)
 {
     eb_tensor t = {.ndim = v->ndim};
     memcpy(t.shape, v->shape, sizeof t.shape);
@@ -140,8 +152,8 @@ static const char *shape_str(const ref_value *v, char *buf, size_t n)
 }
 
 /* Sets output `i` of nd; fails on absurd sizes. */
-static int set_out(ref_session *s, ref_node *nd, int i, eb_dtype dt, int ndim,
-                   const int64_t *shape, eb_err *err)
+int ref_set_out(ref_session *s, ref_node *nd, int i, eb_dtype dt, int ndim,
+                const int64_t *shape, eb_err *err)
 {
     if (i >= nd->n_out || nd->out[i] < 0)
         return 0;
@@ -154,17 +166,19 @@ static int set_out(ref_session *s, ref_node *nd, int i, eb_dtype dt, int ndim,
     return 0;
 }
 
-static int is_static(const ref_value *v)
+int ref_is_static(const ref_value *v)
 {
     return v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC;
 }
 
 /* Reads a static int64 input (Reshape's shape, Unsqueeze's axes) into out. */
-static int static_ints(ref_session *s, ref_node *nd, int idx, const char *what, int64_t *out,
-                       int max, int *n, eb_err *err)
+int ref_static_ints(ref_session *s, ref_node *nd, int idx, const char *what, int64_t *out,
+                    int max, int *n, eb_err *err)
 {
+    if (idx >= nd->n_in || nd->in[idx] < 0)
+        FAIL("%s (input %d) is required", what, idx);
     const ref_value *v = &s->vals[nd->in[idx]];
-    if (!is_static(v))
+    if (!ref_is_static(v))
         FAIL("%s '%s' must be known at open (an initializer or a Constant); ref does not "
              "compute shapes at run time",
              what, v->name);
@@ -182,6 +196,17 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
     int64_t shp[EB_MAX_DIMS];
     char b1[128], b2[128];
     int n_in_min = 1, n_in_max = 1, float_in = 1;
+    switch (ref_family_of(nd->op)) {
+    case REF_FAM_UNARY: return ref_infer_unary(s, nd, err);
+    case REF_FAM_BINARY: return ref_infer_binary(s, nd, err);
+    case REF_FAM_SHAPE: return ref_infer_shapeop(s, nd, err);
+    case REF_FAM_REDUCE: return ref_infer_reduce(s, nd, err);
+    case REF_FAM_NORM: return ref_infer_norm(s, nd, err);
+    case REF_FAM_RESIZE: return ref_infer_resize(s, nd, err);
+    case REF_FAM_CONVT: return ref_infer_convt(s, nd, err);
+    case REF_FAM_RNN: return ref_infer_rnn(s, nd, err);
+    default: break;
+    }
     switch (nd->op) {
     case REF_OP_CONSTANT: return 0;
     case REF_OP_CONV: n_in_min = 2, n_in_max = 3; break;
@@ -234,18 +259,18 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         if ((sp != 1 && sp != 2) || w->ndim != x->ndim || (a->spatial_rank && a->spatial_rank != sp))
             FAIL("only 1-D and 2-D convolution is supported, with attributes of that rank; "
                  "input is %s, weight %s",
-                 shape_str(x, b1, sizeof b1), shape_str(w, b2, sizeof b2));
+                 ref_shape_str(x, b1, sizeof b1), ref_shape_str(w, b2, sizeof b2));
         int64_t g = a->group, c = x->shape[1], m = w->shape[0];
         int64_t kh = sp == 2 ? w->shape[2] : 1, kw = w->shape[x->ndim - 1];
         if (g < 1 || c % g || m % g || w->shape[1] != c / g)
-            FAIL("input %s, weight %s and group %lld do not agree", shape_str(x, b1, sizeof b1),
-                 shape_str(w, b2, sizeof b2), (long long)g);
+            FAIL("input %s, weight %s and group %lld do not agree", ref_shape_str(x, b1, sizeof b1),
+                 ref_shape_str(w, b2, sizeof b2), (long long)g);
         if (a->has_kernel && (a->kernel[0] != kh || a->kernel[1] != kw))
-            FAIL("kernel_shape does not match the weight %s", shape_str(w, b2, sizeof b2));
+            FAIL("kernel_shape does not match the weight %s", ref_shape_str(w, b2, sizeof b2));
         if (nd->n_in > 2 && nd->in[2] >= 0) {
             const ref_value *b = &s->vals[nd->in[2]];
             if (b->numel != (size_t)m || b->ndim != 1)
-                FAIL("bias %s does not match %lld output channels", shape_str(b, b1, sizeof b1),
+                FAIL("bias %s does not match %lld output channels", ref_shape_str(b, b1, sizeof b1),
                      (long long)m);
         }
         if (spatial_plan(nd, sp == 2 ? x->shape[2] : 1, x->shape[x->ndim - 1], kh, kw, err) != 0)
@@ -255,7 +280,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         if (sp == 1)
             o[2] = nd->conv.ow;
         nd->macs = o[0] * m * nd->conv.oh * nd->conv.ow * (c / g) * kh * kw;
-        return set_out(s, nd, 0, EB_F32, x->ndim, o, err);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, o, err);
     }
     case REF_OP_MAXPOOL:
     case REF_OP_AVGPOOL: {
@@ -263,7 +288,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         if ((sp != 1 && sp != 2) || (a->spatial_rank && a->spatial_rank != sp))
             FAIL("only 1-D and 2-D pooling is supported, with attributes of that rank; input "
                  "is %s",
-                 shape_str(x, b1, sizeof b1));
+                 ref_shape_str(x, b1, sizeof b1));
         if (!a->has_kernel)
             FAIL("kernel_shape is required");
         if (spatial_plan(nd, sp == 2 ? x->shape[2] : 1, x->shape[x->ndim - 1], a->kernel[0],
@@ -274,30 +299,30 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         int64_t o[4] = {x->shape[0], x->shape[1], nd->conv.oh, nd->conv.ow};
         if (sp == 1)
             o[2] = nd->conv.ow;
-        return set_out(s, nd, 0, EB_F32, x->ndim, o, err);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, o, err);
     }
     case REF_OP_GLOBALAVGPOOL: {
         if (x->ndim < 3)
             FAIL("input %s must have spatial dimensions (N, C, ...)",
-                 shape_str(x, b1, sizeof b1));
+                 ref_shape_str(x, b1, sizeof b1));
         nd->outer = x->shape[0] * x->shape[1];
-        nd->len = prod(x->shape, 2, x->ndim);
+        nd->len = ref_prod(x->shape, 2, x->ndim);
         for (int i = 0; i < x->ndim; i++)
             shp[i] = i < 2 ? x->shape[i] : 1;
-        return set_out(s, nd, 0, EB_F32, x->ndim, shp, err);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, shp, err);
     }
     case REF_OP_GEMM: {
         const ref_value *bv = &s->vals[nd->in[1]];
         if (x->ndim != 2 || bv->ndim != 2)
-            FAIL("A %s and B %s must be 2-D", shape_str(x, b1, sizeof b1),
-                 shape_str(bv, b2, sizeof b2));
+            FAIL("A %s and B %s must be 2-D", ref_shape_str(x, b1, sizeof b1),
+                 ref_shape_str(bv, b2, sizeof b2));
         int64_t m = a->trans_a ? x->shape[1] : x->shape[0];
         int64_t k = a->trans_a ? x->shape[0] : x->shape[1];
         int64_t kb = a->trans_b ? bv->shape[1] : bv->shape[0];
         int64_t n = a->trans_b ? bv->shape[0] : bv->shape[1];
         if (k != kb)
             FAIL("A %s (transA=%d) and B %s (transB=%d) do not multiply",
-                 shape_str(x, b1, sizeof b1), a->trans_a, shape_str(bv, b2, sizeof b2),
+                 ref_shape_str(x, b1, sizeof b1), a->trans_a, ref_shape_str(bv, b2, sizeof b2),
                  a->trans_b);
         nd->m = m, nd->n = n, nd->k = k;
         nd->c_rows = nd->c_cols = 0;
@@ -307,12 +332,12 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             nd->c_cols = c->ndim >= 1 ? c->shape[c->ndim - 1] : 1;
             if (c->ndim > 2 || (nd->c_rows != 1 && nd->c_rows != m) ||
                 (nd->c_cols != 1 && nd->c_cols != n))
-                FAIL("C %s does not broadcast to %lldx%lld", shape_str(c, b1, sizeof b1),
+                FAIL("C %s does not broadcast to %lldx%lld", ref_shape_str(c, b1, sizeof b1),
                      (long long)m, (long long)n);
         }
         /* PyTorch's Linear is Gemm(transB=1) on a weight: transposing it once here lets the
          * kernel stream rows of B in its inner loop. */
-        if (a->trans_b && is_static(bv) && !nd->wt) {
+        if (a->trans_b && ref_is_static(bv) && !nd->wt) {
             nd->wt = malloc(((size_t)(k * n) + 1) * sizeof *nd->wt);
             if (!nd->wt)
                 FAIL("out of memory");
@@ -323,7 +348,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         }
         nd->macs = m * n * k;
         int64_t o[2] = {m, n};
-        return set_out(s, nd, 0, EB_F32, 2, o, err);
+        return ref_set_out(s, nd, 0, EB_F32, 2, o, err);
     }
     case REF_OP_MATMUL: {
         const ref_value *bv = &s->vals[nd->in[1]];
@@ -339,18 +364,18 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             bs[1] = 1, nb = 2;
         int64_t m = as[na - 2], k = as[na - 1], n = bs[nb - 1];
         if (bs[nb - 2] != k)
-            FAIL("A %s and B %s do not multiply", shape_str(x, b1, sizeof b1),
-                 shape_str(bv, b2, sizeof b2));
+            FAIL("A %s and B %s do not multiply", ref_shape_str(x, b1, sizeof b1),
+                 ref_shape_str(bv, b2, sizeof b2));
         int nbd;
         int64_t bshape[EB_MAX_DIMS];
-        if (bcast_shape(na - 2, as, nb - 2, bs, &nbd, bshape) != 0)
+        if (ref_bcast_shape(na - 2, as, nb - 2, bs, &nbd, bshape) != 0)
             FAIL("batch dimensions of A %s and B %s do not broadcast",
-                 shape_str(x, b1, sizeof b1), shape_str(bv, b2, sizeof b2));
-        int64_t batch = prod(bshape, 0, nbd);
+                 ref_shape_str(x, b1, sizeof b1), ref_shape_str(bv, b2, sizeof b2));
+        int64_t batch = ref_prod(bshape, 0, nbd);
         nd->macs = batch * m * n * k;
         if (nb == 2) {
             /* B has no batch: all of A's rows form one GEMM. */
-            nd->m = prod(as, 0, na - 1), nd->n = n, nd->k = k;
+            nd->m = ref_prod(as, 0, na - 1), nd->n = n, nd->k = k;
             nd->bc.ndim = 0;
         } else {
             nd->m = m, nd->n = n, nd->k = k;
@@ -364,7 +389,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             shp[no++] = m;
         if (bv->ndim > 1)
             shp[no++] = n;
-        return set_out(s, nd, 0, EB_F32, no, shp, err);
+        return ref_set_out(s, nd, 0, EB_F32, no, shp, err);
     }
     case REF_OP_ADD:
     case REF_OP_SUB:
@@ -375,36 +400,36 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             FAIL("inputs '%s' (%s) and '%s' (%s) differ in type", x->name,
                  eb_dtype_name(x->dtype), bv->name, eb_dtype_name(bv->dtype));
         int no;
-        if (bcast_shape(x->ndim, x->shape, bv->ndim, bv->shape, &no, shp) != 0 ||
+        if (ref_bcast_shape(x->ndim, x->shape, bv->ndim, bv->shape, &no, shp) != 0 ||
             eb_ref_bcast_plan(x->ndim, x->shape, bv->ndim, bv->shape, &nd->bc) != 0)
-            FAIL("shapes %s and %s do not broadcast", shape_str(x, b1, sizeof b1),
-                 shape_str(bv, b2, sizeof b2));
-        return set_out(s, nd, 0, x->dtype, no, shp, err);
+            FAIL("shapes %s and %s do not broadcast", ref_shape_str(x, b1, sizeof b1),
+                 ref_shape_str(bv, b2, sizeof b2));
+        return ref_set_out(s, nd, 0, x->dtype, no, shp, err);
     }
     case REF_OP_RELU:
-        return set_out(s, nd, 0, EB_F32, x->ndim, x->shape, err);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, x->shape, err);
     case REF_OP_BATCHNORM: {
         if (x->ndim < 2)
-            FAIL("input %s must be at least 2-D (N, C, ...)", shape_str(x, b1, sizeof b1));
+            FAIL("input %s must be at least 2-D (N, C, ...)", ref_shape_str(x, b1, sizeof b1));
         for (int i = 1; i < 5; i++)
             if (s->vals[nd->in[i]].numel != (size_t)x->shape[1])
                 FAIL("parameter '%s' has %zu elements, expected %lld (the channels)",
                      s->vals[nd->in[i]].name, s->vals[nd->in[i]].numel,
                      (long long)x->shape[1]);
-        nd->outer = x->shape[0], nd->len = x->shape[1], nd->inner = prod(x->shape, 2, x->ndim);
-        return set_out(s, nd, 0, EB_F32, x->ndim, x->shape, err);
+        nd->outer = x->shape[0], nd->len = x->shape[1], nd->inner = ref_prod(x->shape, 2, x->ndim);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, x->shape, err);
     }
     case REF_OP_SOFTMAX: {
         int64_t axis;
         int legacy = s->opset < 13;
-        if (norm_axis(a->has_axis ? a->axis : legacy ? 1 : -1, x->ndim, &axis) != 0)
+        if (ref_norm_axis(a->has_axis ? a->axis : legacy ? 1 : -1, x->ndim, &axis) != 0)
             FAIL("axis %lld is out of range for %s", (long long)a->axis,
-                 shape_str(x, b1, sizeof b1));
-        nd->outer = prod(x->shape, 0, (int)axis);
+                 ref_shape_str(x, b1, sizeof b1));
+        nd->outer = ref_prod(x->shape, 0, (int)axis);
         /* Before opset 13 Softmax works on the input coerced to 2-D at `axis`. */
-        nd->len = legacy ? prod(x->shape, (int)axis, x->ndim) : x->shape[axis];
-        nd->inner = legacy ? 1 : prod(x->shape, (int)axis + 1, x->ndim);
-        return set_out(s, nd, 0, EB_F32, x->ndim, x->shape, err);
+        nd->len = legacy ? ref_prod(x->shape, (int)axis, x->ndim) : x->shape[axis];
+        nd->inner = legacy ? 1 : ref_prod(x->shape, (int)axis + 1, x->ndim);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, x->shape, err);
     }
     case REF_OP_FLATTEN: {
         int64_t axis = a->axis;
@@ -414,20 +439,20 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             axis += x->ndim;
         if (axis < 0 || axis > x->ndim)
             FAIL("axis %lld is out of range for %s", (long long)a->axis,
-                 shape_str(x, b1, sizeof b1));
-        int64_t o[2] = {prod(x->shape, 0, (int)axis), prod(x->shape, (int)axis, x->ndim)};
-        return set_out(s, nd, 0, x->dtype, 2, o, err);
+                 ref_shape_str(x, b1, sizeof b1));
+        int64_t o[2] = {ref_prod(x->shape, 0, (int)axis), ref_prod(x->shape, (int)axis, x->ndim)};
+        return ref_set_out(s, nd, 0, x->dtype, 2, o, err);
     }
     case REF_OP_RESHAPE: {
         int n, infer = -1;
-        if (static_ints(s, nd, 1, "shape", shp, EB_MAX_DIMS, &n, err) != 0)
+        if (ref_static_ints(s, nd, 1, "shape", shp, EB_MAX_DIMS, &n, err) != 0)
             return -1;
         int64_t known = 1;
         for (int i = 0; i < n; i++) {
             if (shp[i] == 0 && !a->allowzero) {
                 if (i >= x->ndim)
                     FAIL("shape entry %d is 0 (copy) but the input %s has no such dimension", i,
-                         shape_str(x, b1, sizeof b1));
+                         ref_shape_str(x, b1, sizeof b1));
                 shp[i] = x->shape[i];
             }
             if (shp[i] == -1) {
@@ -440,27 +465,38 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
                 known *= shp[i];
                 if (known > (int64_t)REF_MAX_BYTES)
                     FAIL("cannot reshape %s (%zu elements) into more than %llu elements",
-                         shape_str(x, b1, sizeof b1), x->numel,
+                         ref_shape_str(x, b1, sizeof b1), x->numel,
                          (unsigned long long)REF_MAX_BYTES);
             }
         }
         if (infer >= 0) {
             if (known == 0 || (int64_t)x->numel % known)
                 FAIL("cannot reshape %s (%zu elements) with a -1 entry",
-                     shape_str(x, b1, sizeof b1), x->numel);
+                     ref_shape_str(x, b1, sizeof b1), x->numel);
             shp[infer] = (int64_t)x->numel / known;
             known *= shp[infer];
         }
         if (known != (int64_t)x->numel)
             FAIL("cannot reshape %s (%zu elements) into %lld elements",
-                 shape_str(x, b1, sizeof b1), x->numel, (long long)known);
-        return set_out(s, nd, 0, x->dtype, n, shp, err);
+                 ref_shape_str(x, b1, sizeof b1), x->numel, (long long)known);
+        return ref_set_out(s, nd, 0, x->dtype, n, shp, err);
     }
     case REF_OP_IDENTITY:
-    case REF_OP_DROPOUT:
-        if (nd->op == REF_OP_DROPOUT && nd->n_out > 1 && nd->out[1] >= 0)
-            FAIL("the mask output is not supported (export the model in eval mode)");
-        return set_out(s, nd, 0, x->dtype, x->ndim, x->shape, err);
+        return ref_set_out(s, nd, 0, x->dtype, x->ndim, x->shape, err);
+    case REF_OP_DROPOUT: {
+        /* Inference: the identity, and a mask of ones.  training_mode (input 2, opset 12)
+         * must be known to be false. */
+        if (nd->n_in > 2 && nd->in[2] >= 0) {
+            const ref_value *t = &s->vals[nd->in[2]];
+            if (!ref_is_static(t) || t->numel != 1 ||
+                (t->dtype == EB_I64 ? *(int64_t *)t->data : *(float *)t->data) != 0)
+                FAIL("training_mode is not supported (only inference: training_mode must be "
+                     "a constant false)");
+        }
+        if (ref_set_out(s, nd, 0, x->dtype, x->ndim, x->shape, err) != 0)
+            return -1;
+        return ref_set_out(s, nd, 1, EB_I64, x->ndim, x->shape, err);
+    }
     case REF_OP_SHAPE: {
         /* start and end (opset 15) slice the shape; out-of-range values clamp */
         int64_t r = x->ndim, b = a->start, e = a->has_end ? a->end : r;
@@ -471,34 +507,38 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         nd->outer = b;
         nd->len = e > b ? e - b : 0;
         int64_t o[1] = {nd->len};
-        return set_out(s, nd, 0, EB_I64, 1, o, err);
+        return ref_set_out(s, nd, 0, EB_I64, 1, o, err);
     }
     case REF_OP_CAST: {
         /* FLOAT(1) and DOUBLE(11) are computed as float32, integer and bool types as int64;
          * the 16-bit floats and strings would round differently or not at all: refused. */
         eb_dtype to = a->to == 1 || a->to == 11 ? EB_F32 : EB_I64;
         if (a->to < 1 || a->to == 8 || a->to == 10 || a->to > 13)
-            FAIL("cast to ONNX type %lld is not supported", (long long)a->to);
-        return set_out(s, nd, 0, to, x->ndim, x->shape, err);
+            FAIL("cast to ONNX type %lld is not supported (ref computes float32 and int64; "
+                 "16-bit floats and strings are not supported)",
+                 (long long)a->to);
+        nd->mode = (int)a->to;
+        return ref_set_out(s, nd, 0, to, x->ndim, x->shape, err);
     }
     case REF_OP_GATHER: {
         const ref_value *iv = &s->vals[nd->in[1]];
         int64_t axis;
-        if (norm_axis(a->axis, x->ndim, &axis) != 0)
+        if (ref_norm_axis(a->axis, x->ndim, &axis) != 0)
             FAIL("axis %lld is out of range for %s", (long long)a->axis,
-                 shape_str(x, b1, sizeof b1));
-        if (!is_static(iv) || iv->dtype != EB_I64)
-            FAIL("indices '%s' must be int64 and known at open", iv->name);
+                 ref_shape_str(x, b1, sizeof b1));
+        if (iv->dtype != EB_I64)
+            FAIL("indices '%s' must be integers", iv->name);
         if (x->ndim - 1 + iv->ndim > EB_MAX_DIMS)
             FAIL("output would have too many dimensions");
         const int64_t *ix = iv->data;
-        for (size_t i = 0; i < iv->numel; i++)
+        /* Indices known at open are checked now; at run time an out-of-range one gives 0. */
+        for (size_t i = 0; ref_is_static(iv) && i < iv->numel; i++)
             if (ix[i] < -x->shape[axis] || ix[i] >= x->shape[axis])
                 FAIL("index %lld is out of range for axis %lld of %s", (long long)ix[i],
-                     (long long)axis, shape_str(x, b1, sizeof b1));
-        nd->outer = prod(x->shape, 0, (int)axis);
+                     (long long)axis, ref_shape_str(x, b1, sizeof b1));
+        nd->outer = ref_prod(x->shape, 0, (int)axis);
         nd->len = x->shape[axis];
-        nd->inner = prod(x->shape, (int)axis + 1, x->ndim);
+        nd->inner = ref_prod(x->shape, (int)axis + 1, x->ndim);
         int no = 0;
         for (int i = 0; i < axis; i++)
             shp[no++] = x->shape[i];
@@ -506,7 +546,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             shp[no++] = iv->shape[i];
         for (int i = (int)axis + 1; i < x->ndim; i++)
             shp[no++] = x->shape[i];
-        return set_out(s, nd, 0, x->dtype, no, shp, err);
+        return ref_set_out(s, nd, 0, x->dtype, no, shp, err);
     }
     case REF_OP_PAD: {
         int64_t pads[2 * EB_MAX_DIMS];
@@ -515,7 +555,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             FAIL("input '%s' is %s; ref pads float32 tensors only", x->name,
                  eb_dtype_name(x->dtype));
         if (nd->n_in > 1 && nd->in[1] >= 0) {
-            if (static_ints(s, nd, 1, "pads", pads, 2 * EB_MAX_DIMS, &n, err) != 0)
+            if (ref_static_ints(s, nd, 1, "pads", pads, 2 * EB_MAX_DIMS, &n, err) != 0)
                 return -1;
         } else if (a->n_pads_attr >= 0) { /* before opset 11 */
             n = a->n_pads_attr;
@@ -526,7 +566,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         nd->pad_value = a->pad_value;
         if (nd->n_in > 2 && nd->in[2] >= 0) {
             const ref_value *cv = &s->vals[nd->in[2]];
-            if (!is_static(cv) || cv->dtype != EB_F32 || cv->numel != 1)
+            if (!ref_is_static(cv) || cv->dtype != EB_F32 || cv->numel != 1)
                 FAIL("constant_value '%s' must be a float32 scalar known at open", cv->name);
             nd->pad_value = *(const float *)cv->data;
         }
@@ -539,23 +579,23 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             nd->pad_e[d] = pads[x->ndim + d];
             shp[d] = x->shape[d] + pads[d] + pads[x->ndim + d];
             if (shp[d] < 0)
-                FAIL("pads remove more than axis %d of %s has", d, shape_str(x, b1, sizeof b1));
+                FAIL("pads remove more than axis %d of %s has", d, ref_shape_str(x, b1, sizeof b1));
             if (a->pad_mode != REF_PADMODE_CONSTANT && (pads[d] > 0 || pads[x->ndim + d] > 0) &&
                 (x->shape[d] == 0 ||
                  (a->pad_mode == REF_PADMODE_REFLECT &&
                   (pads[d] >= x->shape[d] || pads[x->ndim + d] >= x->shape[d]))))
                 FAIL("pads of axis %d are too large for mode %s on %s", d,
                      a->pad_mode == REF_PADMODE_REFLECT ? "reflect" : "edge",
-                     shape_str(x, b1, sizeof b1));
+                     ref_shape_str(x, b1, sizeof b1));
         }
-        return set_out(s, nd, 0, EB_F32, x->ndim, shp, err);
+        return ref_set_out(s, nd, 0, EB_F32, x->ndim, shp, err);
     }
     case REF_OP_UNSQUEEZE:
     case REF_OP_SQUEEZE: {
         int64_t axes[EB_MAX_DIMS];
         int n = 0;
         if (nd->n_in > 1 && nd->in[1] >= 0) {
-            if (static_ints(s, nd, 1, "axes", axes, EB_MAX_DIMS, &n, err) != 0)
+            if (ref_static_ints(s, nd, 1, "axes", axes, EB_MAX_DIMS, &n, err) != 0)
                 return -1;
         } else if (a->has_axes) {
             n = a->n_axes;
@@ -570,11 +610,11 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         unsigned char mark[EB_MAX_DIMS] = {0};
         for (int i = 0; i < n; i++) {
             int64_t ax;
-            if (norm_axis(axes[i], rank, &ax) != 0 || mark[ax])
+            if (ref_norm_axis(axes[i], rank, &ax) != 0 || mark[ax])
                 FAIL("axis %lld is out of range or repeated", (long long)axes[i]);
             if (!unsq && x->shape[ax] != 1)
                 FAIL("cannot squeeze axis %lld of %s (not 1)", (long long)ax,
-                     shape_str(x, b1, sizeof b1));
+                     ref_shape_str(x, b1, sizeof b1));
             mark[ax] = 1;
         }
         int no = 0, j = 0;
@@ -584,12 +624,12 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             else if (!(n ? mark[i] : x->shape[i] == 1))
                 shp[no++] = x->shape[i];
         }
-        return set_out(s, nd, 0, x->dtype, no, shp, err);
+        return ref_set_out(s, nd, 0, x->dtype, no, shp, err);
     }
     case REF_OP_CONCAT: {
         int64_t axis;
-        if (!a->has_axis || norm_axis(a->axis, x->ndim, &axis) != 0)
-            FAIL("axis is missing or out of range for %s", shape_str(x, b1, sizeof b1));
+        if (!a->has_axis || ref_norm_axis(a->axis, x->ndim, &axis) != 0)
+            FAIL("axis is missing or out of range for %s", ref_shape_str(x, b1, sizeof b1));
         memcpy(shp, x->shape, sizeof shp);
         shp[axis] = 0;
         for (int i = 0; i < nd->n_in; i++) {
@@ -599,13 +639,13 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
             for (int d = 0; d < x->ndim; d++)
                 if (d != axis && v->shape[d] != x->shape[d])
                     FAIL("input shapes %s and %s differ outside axis %lld",
-                         shape_str(x, b1, sizeof b1), shape_str(v, b2, sizeof b2),
+                         ref_shape_str(x, b1, sizeof b1), ref_shape_str(v, b2, sizeof b2),
                          (long long)axis);
             shp[axis] += v->shape[axis];
         }
-        nd->outer = prod(x->shape, 0, (int)axis);
-        nd->inner = prod(x->shape, (int)axis + 1, x->ndim);
-        return set_out(s, nd, 0, x->dtype, x->ndim, shp, err);
+        nd->outer = ref_prod(x->shape, 0, (int)axis);
+        nd->inner = ref_prod(x->shape, (int)axis + 1, x->ndim);
+        return ref_set_out(s, nd, 0, x->dtype, x->ndim, shp, err);
     }
     default:
         FAIL("operator not supported by ref (supported: %s)", ref_supported_ops());
@@ -650,17 +690,13 @@ int ref_shape_infer(ref_session *s, eb_err *err)
             return -1;
         int all_static = 1;
         for (int j = 0; j < nd->n_in; j++)
-            if (nd->in[j] >= 0 && !is_static(&s->vals[nd->in[j]]))
+            if (nd->in[j] >= 0 && !ref_is_static(&s->vals[nd->in[j]]))
                 all_static = 0;
-        if (all_static || nd->op == REF_OP_SHAPE) {
+        if (all_static || nd->op == REF_OP_SHAPE || nd->op == REF_OP_SIZE) {
             if (fold_node(s, nd, err) != 0)
                 return -1;
             continue;
         }
-        for (int j = 0; j < nd->n_out; j++)
-            if (nd->out[j] >= 0 && s->vals[nd->out[j]].dtype != EB_F32)
-                FAIL("would compute an %s tensor at run time; ref computes float32 only",
-                     eb_dtype_name(s->vals[nd->out[j]].dtype));
     }
     return 0;
 }
