@@ -186,6 +186,17 @@ static void exec_gemm(const ref_session *s, const ref_node *nd, const float *a, 
 
 void ref_exec_node(ref_session *s, const ref_node *nd)
 {
+    switch (ref_family_of(nd->op)) {
+    case REF_FAM_UNARY: ref_exec_unary(s, nd); return;
+    case REF_FAM_BINARY: ref_exec_binary(s, nd); return;
+    case REF_FAM_SHAPE: ref_exec_shapeop(s, nd); return;
+    case REF_FAM_REDUCE: ref_exec_reduce(s, nd); return;
+    case REF_FAM_NORM: ref_exec_norm(s, nd); return;
+    case REF_FAM_RESIZE: ref_exec_resize(s, nd); return;
+    case REF_FAM_CONVT: ref_exec_convt(s, nd); return;
+    case REF_FAM_RNN: ref_exec_rnn(s, nd); return;
+    default: break;
+    }
     const ref_value *x = &s->vals[nd->in[0]];
     ref_value *y = &s->vals[nd->out[0]];
     const void *b = nd->n_in > 1 && nd->in[1] >= 0 ? s->vals[nd->in[1]].data : NULL;

@@ -356,7 +356,7 @@ def make_bad():
     save(model(relu_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], [big]), 13),
          "bad_absurd_dim.onnx", check=False)
     # an operator ref does not have
-    save(model(relu_graph([helper.make_node("Erf", ["x"], ["y"], name="Erf_3")], [x]), 13),
+    save(model(relu_graph([helper.make_node("Det", ["x"], ["y"], name="Det_3")], [x]), 13),
          "bad_unsupported_op.onnx")
     # an operator from another domain
     m = model(relu_graph([helper.make_node("FusedGemm", ["x"], ["y"], name="fused",
