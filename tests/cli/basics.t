@@ -57,3 +57,19 @@ With a big.LITTLE topology (an hwloc XML of a 4+4 board), info shows both core k
   core kinds:      2 kinds* (glob)
     kind 0:        PUs 0-3* (glob)
     kind 1:        PUs 4-7* (glob)
+
+info also says what can be measured here: every energy source, usable or not and why (this
+VM has none), and on a fixture tree of a laptop's powercap, RAPL's domains.
+
+  $ $EDGEBENCH info | sed -n '/^energy meters:/,$p' | awk '{print $1, $3}'
+  energy meters:
+  rapl unusable
+  perf_power unusable
+  hwmon unusable
+  ina3221 unusable
+  battery unusable
+  $ EDGEBENCH_SYSFS=$ROOT/tests/data/sysfs/energy/rapl-laptop $EDGEBENCH info | grep '^rapl:' | awk '{print $1, $2, $3}'
+  rapl:package energy usable
+  rapl:core energy usable
+  rapl:uncore energy usable
+  rapl:psys energy usable
