@@ -61,8 +61,7 @@ With a big.LITTLE topology (an hwloc XML of a 4+4 board), info shows both core k
 info also says what can be measured here: every energy source, usable or not and why (this
 VM has none), and on a fixture tree of a laptop's powercap, RAPL's domains.
 
-  $ $EDGEBENCH info | sed -n '/^energy meters:/,$p' | awk '{print $1, $3}'
-  energy meters:
+  $ $EDGEBENCH info | sed -n '/^energy meters:/,$p' | awk 'NR > 1 {print $1, $3}'
   rapl unusable
   perf_power unusable
   hwmon unusable
