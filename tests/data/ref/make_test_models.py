@@ -374,6 +374,79 @@ def make_bad():
         b"this is not an ONNX model, just some text\n" * 3)
 
 
+
+# ---------------------------------------------------------------- issue 3 operator families
+
+def make_ops_mix():
+    """A transformer-ish chain over the new operator families: LayerNorm decomposed as PyTorch
+    exports it at opset 13 (ReduceMean/Sub/Pow/Sqrt/Div), Transpose, Slice with a negative
+    step, GELU through Erf, Greater/Where/LeakyRelu, Clip with inputs, variadic Max, HardSwish,
+    Split, ReduceSum without keepdims and LogSoftmax."""
+    c = lambda name, v: init(name, np.asarray(v))
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], axes=[-1]),
+        helper.make_node("Sub", ["x", "m"], ["d"]),
+        helper.make_node("Pow", ["d", "two"], ["p"]),
+        helper.make_node("ReduceMean", ["p"], ["v"], axes=[-1]),
+        helper.make_node("Add", ["v", "eps"], ["e"]),
+        helper.make_node("Sqrt", ["e"], ["sd"]),
+        helper.make_node("Div", ["d", "sd"], ["n"]),
+        helper.make_node("Transpose", ["n"], ["t"], perm=[0, 2, 1]),
+        helper.make_node("Slice", ["t", "st", "en", "ax", "sp"], ["sl"]),
+        helper.make_node("Div", ["sl", "sqrt2"], ["q"]),
+        helper.make_node("Erf", ["q"], ["er"]),
+        helper.make_node("Add", ["er", "one"], ["er1"]),
+        helper.make_node("Mul", ["sl", "er1"], ["g2"]),
+        helper.make_node("Mul", ["g2", "half"], ["g"]),
+        helper.make_node("Greater", ["g", "thr"], ["gt"]),
+        helper.make_node("LeakyRelu", ["g"], ["lr"], alpha=0.2),
+        helper.make_node("Where", ["gt", "g", "lr"], ["w"]),
+        helper.make_node("Clip", ["w", "lo", "hi"], ["cl"]),
+        helper.make_node("HardSwish", ["sl"], ["hs"]),
+        helper.make_node("Max", ["cl", "hs", "floor"], ["mx"]),
+        helper.make_node("Split", ["mx", "parts"], ["s0", "s1"], axis=2),
+        helper.make_node("ReduceSum", ["s1", "rax"], ["rs"], keepdims=0),
+        helper.make_node("LogSoftmax", ["rs"], ["y"], axis=-1),
+    ]
+    inits = [c("two", np.float32(2.0)), c("eps", np.float32(1e-5)),
+             c("st", np.array([3], np.int64)), c("en", np.array([0], np.int64)),
+             c("ax", np.array([1], np.int64)), c("sp", np.array([-1], np.int64)),
+             c("sqrt2", np.float32(np.sqrt(2.0))), c("one", np.float32(1.0)),
+             c("half", np.float32(0.5)), c("thr", np.float32(0.1)),
+             c("lo", np.float32(-0.05)), c("hi", np.float32(0.8)),
+             c("floor", f32(3, 1) * 0.1), c("parts", np.array([1, 2], np.int64)),
+             c("rax", np.array([2], np.int64))]
+    g = helper.make_graph(nodes, "ops_mix", [batch_input("x", 3, 4)], [out("y", 3)], inits)
+    save(model(g, 14), "ops_mix.onnx")
+    x = f32(2, 3, 4)
+    np.save(os.path.join(OUT, "ops_mix_x.npy"), x)
+    xd = x.astype(np.float64)
+    m = xd.mean(-1, keepdims=True)
+    n = (xd - m) / np.sqrt(((xd - m) ** 2).mean(-1, keepdims=True) + 1e-5)
+    sl = n.transpose(0, 2, 1)[:, 3:0:-1, :]
+    from math import erf
+    gl = 0.5 * sl * (1 + np.vectorize(erf)(sl / np.sqrt(2.0)))
+    w = np.where(gl > 0.1, gl, np.where(gl >= 0, gl, 0.2 * gl))
+    cl = np.clip(w, -0.05, 0.8)
+    hs = sl * np.clip(sl / 6 + 0.5, 0, 1)
+    fl = next(t for t in inits if t.name == "floor")
+    mx = np.maximum(np.maximum(cl, hs), numpy_helper.to_array(fl).astype(np.float64))
+    rs = mx[:, :, 1:].sum(2)
+    y = rs - (np.log(np.exp(rs - rs.max(-1, keepdims=True)).sum(-1, keepdims=True)) +
+              rs.max(-1, keepdims=True))
+    np.save(os.path.join(OUT, "ops_mix_y.npy"), y.astype(np.float32))
+
+
+def make_ops_argmax():
+    """An int64 result at run time: ArgMax over the last axis, keepdims=0."""
+    node = helper.make_node("ArgMax", ["x"], ["y"], axis=1, keepdims=0)
+    yv = helper.make_tensor_value_info("y", TensorProto.INT64, ["batch"])
+    g = helper.make_graph([node], "ops_argmax", [batch_input("x", 5)], [yv])
+    save(model(g, 13), "ops_argmax.onnx")
+    x = f32(3, 5)
+    np.save(os.path.join(OUT, "ops_argmax_x.npy"), x)
+    np.save(os.path.join(OUT, "ops_argmax_y.npy"), x.argmax(1).astype(np.int64))
+
 if __name__ == "__main__":
     make_mlp()
     make_cnn()
@@ -385,4 +458,6 @@ if __name__ == "__main__":
     make_fixed_batch()
     make_pad()
     make_bad()
+    make_ops_mix()
+    make_ops_argmax()
     print("wrote", OUT)
