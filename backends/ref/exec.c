@@ -186,6 +186,10 @@ static void exec_gemm(const ref_session *s, const ref_node *nd, const float *a, 
 
 void ref_exec_node(ref_session *s, const ref_node *nd)
 {
+    if (nd->prep) { /* packed kernels and fusions chosen at open (fold_bn.c) */
+        ref_prep_exec(s, nd);
+        return;
+    }
     switch (ref_family_of(nd->op)) {
     case REF_FAM_UNARY: ref_exec_unary(s, nd); return;
     case REF_FAM_BINARY: ref_exec_binary(s, nd); return;

@@ -1,100 +1,243 @@
-/* Single-precision GEMM, portable C.  The inner loop always runs along a row of C with unit
- * stride (C[i, j..] += a * B[k, j..]), four rows of C at a time so each row of B loaded from
- * cache feeds four FMAs; blocks over k and j keep a panel of B in L2.  A packed, threaded,
- * AVX2 kernel is a later issue; this one is correct for every stride and flag first. */
+/* Single-precision GEMM: BLIS-style blocking over packed operands (gemm_pack.c) and a
+ * register-tiled micro-kernel chosen at run time (gemm_kernel_avx2.c on x86-64 CPUs with
+ * AVX2+FMA, gemm_kernel_c.c elsewhere).
+ *
+ *   eb_ref_gemm_packed  both operands already packed (weights are packed once at open):
+ *                       tiles of C are spread over the thread pool; bias and activation are
+ *                       applied in the kernel's epilogue while the tile is in registers.
+ *   eb_ref_sgemm        any strides and transposes (MatMul, folding at open, tests): packs
+ *                       blocks of A and B on the stack as it goes, so it needs no scratch.
+ *   ref_gemm_*          the Gemm node with a constant B: packed at open, A packed per run.
+ *
+ * Blocking: KC = 256 steps keep one B panel (16 KiB) in L1 while an MC-row block of A
+ * (MC x KC, 120 KiB) stays in L2; the C tile of a task is MC x NC. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ref_internal.h"
+#include "threadpool.h"
 
-/* Vectorizing these loops at -O2 needs GCC's full cost model; the flag is local to this
- * file so the Makefile stays uniform. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
-#endif
+#define GEMM_MC 120 /* multiple of MR */
+#define GEMM_NC 512 /* multiple of NR */
+#define GEMM_NB 128 /* eb_ref_sgemm's B block width on the stack */
 
-#define KB 256
-#define NB 1024
-
-static void axpy_rows4(int64_t n, const float *restrict b, float a0, float a1, float a2,
-                       float a3, float *restrict c0, float *restrict c1, float *restrict c2,
-                       float *restrict c3)
+eb_ref_ukernel_fn eb_ref_ukernel_best(const char **name)
 {
-    for (int64_t j = 0; j < n; j++) {
-        float bj = b[j];
-        c0[j] += a0 * bj;
-        c1[j] += a1 * bj;
-        c2[j] += a2 * bj;
-        c3[j] += a3 * bj;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        if (name)
+            *name = "avx2-fma";
+        return eb_ref_ukernel_avx2;
+    }
+#endif
+    if (name)
+        *name = "c";
+    return eb_ref_ukernel_c;
+}
+
+static int64_t gemm_min(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* One block: mc x nc of C against one k block of packed A (mc rows from its panel start)
+ * and packed B (nc columns from its panel start). */
+static void gemm_block(eb_ref_ukernel_fn kern, int64_t mc, int64_t nc, int64_t kc,
+                       const float *pa, const float *pb, float *c, int64_t ldc,
+                       const eb_ref_tile *t0, const float *brow, const float *bcol)
+{
+    eb_ref_tile t = *t0;
+    for (int64_t j = 0; j < nc; j += EB_REF_NR) {
+        int nr = (int)gemm_min(EB_REF_NR, nc - j);
+        t.bcol = bcol ? bcol + j : NULL;
+        for (int64_t i = 0; i < mc; i += EB_REF_MR) {
+            int mr = (int)gemm_min(EB_REF_MR, mc - i);
+            t.brow = brow ? brow + i : NULL;
+            kern(kc, pa + i * kc, pb + j * kc, c + i * ldc + j, ldc, mr, nr, &t);
+        }
     }
 }
 
-static void axpy_row(int64_t n, const float *restrict b, float a, float *restrict c)
+typedef struct gemm_job {
+    int64_t M, N, K, Mp, Np, mc, nc, n_mb, n_nb;
+    const float *pa, *pb;
+    float *C;
+    int64_t ldc;
+    const eb_ref_epilogue *ep;
+    eb_ref_ukernel_fn kern;
+} gemm_job;
+
+static void gemm_task(void *ctx, int64_t task, int thread)
 {
-    for (int64_t j = 0; j < n; j++)
-        c[j] += a * b[j];
+    (void)thread;
+    const gemm_job *g = ctx;
+    const eb_ref_epilogue *ep = g->ep;
+    int64_t i0 = task % g->n_mb * g->mc, j0 = task / g->n_mb * g->nc;
+    int64_t mc = gemm_min(g->mc, g->M - i0), nc = gemm_min(g->nc, g->N - j0);
+    for (int64_t k0 = 0; k0 < g->K; k0 += EB_REF_KC) {
+        int64_t kc = gemm_min(EB_REF_KC, g->K - k0);
+        eb_ref_tile t = {.alpha = ep->alpha, .load = ep->accumulate || k0 > 0,
+                         .last = k0 + kc >= g->K, .act = ep->act, .lo = ep->lo, .hi = ep->hi};
+        gemm_block(g->kern, mc, nc, kc, g->pa + k0 * g->Mp + i0 * kc,
+                   g->pb + k0 * g->Np + j0 * kc, g->C + i0 * g->ldc + j0, g->ldc, &t,
+                   ep->bias_row ? ep->bias_row + i0 : NULL,
+                   ep->bias_col ? ep->bias_col + j0 : NULL);
+    }
 }
 
-static float dot(int64_t n, const float *restrict x, const float *restrict y)
+/* C = epilogue only (K == 0): no product to add. */
+static void gemm_no_k(int64_t M, int64_t N, float *C, int64_t ldc, const eb_ref_epilogue *ep)
 {
-    float acc[8] = {0};
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int u = 0; u < 8; u++)
-            acc[u] += x[j + u] * y[j + u];
-    float s = 0;
-    for (; j < n; j++)
-        s += x[j] * y[j];
-    return s + ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float v = ep->accumulate ? C[i * ldc + j] : 0.0f;
+            if (ep->bias_row)
+                v += ep->bias_row[i];
+            if (ep->bias_col)
+                v += ep->bias_col[j];
+            if (ep->act == EB_REF_ACT_RELU)
+                v = v > 0.0f ? v : 0.0f;
+            else if (ep->act == EB_REF_ACT_CLIP)
+                v = v < ep->lo ? ep->lo : v > ep->hi ? ep->hi : v;
+            C[i * ldc + j] = v;
+        }
+}
+
+void eb_ref_gemm_packed(int64_t M, int64_t N, int64_t K, const float *pa, const float *pb,
+                        float *C, int64_t ldc, const eb_ref_epilogue *ep,
+                        struct eb_ref_pool *pool)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        gemm_no_k(M, N, C, ldc, ep);
+        return;
+    }
+    gemm_job g = {.M = M, .N = N, .K = K, .pa = pa, .pb = pb, .C = C, .ldc = ldc, .ep = ep,
+                  .mc = GEMM_MC, .nc = GEMM_NC};
+    g.Mp = (M + EB_REF_MR - 1) / EB_REF_MR * EB_REF_MR;
+    g.Np = (N + EB_REF_NR - 1) / EB_REF_NR * EB_REF_NR;
+    g.kern = ep->kernel ? ep->kernel : eb_ref_ukernel_best(NULL);
+    /* Enough tiles that threads balance (4 per thread), shrinking NC first (a narrower C
+     * tile costs nothing), then MC; one tile when single-threaded. */
+    int threads = eb_ref_pool_threads(pool);
+    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
+    for (;;) {
+        g.n_mb = (M + g.mc - 1) / g.mc;
+        g.n_nb = (N + g.nc - 1) / g.nc;
+        if (g.n_mb * g.n_nb >= want)
+            break;
+        if (g.nc > EB_REF_NR)
+            g.nc = (g.nc / 2 + EB_REF_NR - 1) / EB_REF_NR * EB_REF_NR;
+        else if (g.mc > EB_REF_MR)
+            g.mc = (g.mc / 2 + EB_REF_MR - 1) / EB_REF_MR * EB_REF_MR;
+        else
+            break;
+    }
+    eb_ref_pool_run(threads > 1 ? pool : NULL, g.n_mb * g.n_nb, gemm_task, &g);
 }
 
 void eb_ref_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                   int64_t ldc)
 {
-    for (int64_t i = 0; i < M; i++) {
-        float *c = C + i * ldc;
-        if (beta == 0.0f)
-            memset(c, 0, (size_t)N * sizeof *c);
-        else if (beta != 1.0f)
-            for (int64_t j = 0; j < N; j++)
-                c[j] *= beta;
-    }
-    if (K == 0 || alpha == 0.0f)
+    if (M <= 0 || N <= 0)
         return;
-#define AT(i, k) (trans_a ? A[(k) * lda + (i)] : A[(i) * lda + (k)])
-    if (trans_b) {
-        /* B stored [N, K]: C[i, j] is a dot product of two rows when A is not transposed. */
+    if (beta != 0.0f && beta != 1.0f)
         for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) {
-                float s;
-                if (!trans_a) {
-                    s = dot(K, A + i * lda, B + j * ldb);
-                } else {
-                    s = 0;
-                    for (int64_t k = 0; k < K; k++)
-                        s += AT(i, k) * B[j * ldb + k];
-                }
-                C[i * ldc + j] += alpha * s;
-            }
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] *= beta;
+    eb_ref_epilogue ep = {.alpha = alpha, .accumulate = beta != 0.0f};
+    if (K <= 0 || alpha == 0.0f) {
+        gemm_no_k(M, N, C, ldc, &ep);
         return;
     }
-    for (int64_t j0 = 0; j0 < N; j0 += NB) {
-        int64_t nb = N - j0 < NB ? N - j0 : NB;
-        for (int64_t k0 = 0; k0 < K; k0 += KB) {
-            int64_t kb = K - k0 < KB ? K - k0 : KB;
-            int64_t i = 0;
-            for (; i + 4 <= M; i += 4) {
-                float *c0 = C + i * ldc + j0, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-                for (int64_t k = k0; k < k0 + kb; k++)
-                    axpy_rows4(nb, B + k * ldb + j0, alpha * AT(i, k), alpha * AT(i + 1, k),
-                               alpha * AT(i + 2, k), alpha * AT(i + 3, k), c0, c1, c2, c3);
-            }
-            for (; i < M; i++) {
-                float *c = C + i * ldc + j0;
-                for (int64_t k = k0; k < k0 + kb; k++)
-                    axpy_row(nb, B + k * ldb + j0, alpha * AT(i, k), c);
+    eb_ref_ukernel_fn kern = eb_ref_ukernel_best(NULL);
+    /* Blocks packed here, on the stack (120 KiB + 128 KiB): no scratch, no allocation. */
+    float pa[GEMM_MC * EB_REF_KC] __attribute__((aligned(64)));
+    float pb[EB_REF_KC * GEMM_NB] __attribute__((aligned(64)));
+    for (int64_t k0 = 0; k0 < K; k0 += EB_REF_KC) {
+        int64_t kc = gemm_min(EB_REF_KC, K - k0);
+        eb_ref_tile t = {.alpha = alpha, .load = ep.accumulate || k0 > 0,
+                         .last = k0 + kc >= K};
+        for (int64_t i0 = 0; i0 < M; i0 += GEMM_MC) {
+            int64_t mc = gemm_min(GEMM_MC, M - i0);
+            /* A's rows [i0, i0+mc) and k block as an mc x kc matrix */
+            const float *ab = trans_a ? A + k0 * lda + i0 : A + i0 * lda + k0;
+            eb_ref_pack_a(trans_a, mc, kc, ab, lda, pa);
+            for (int64_t j0 = 0; j0 < N; j0 += GEMM_NB) {
+                int64_t nc = gemm_min(GEMM_NB, N - j0);
+                const float *bb = trans_b ? B + j0 * ldb + k0 : B + k0 * ldb + j0;
+                eb_ref_pack_b(trans_b, kc, nc, bb, ldb, pb);
+                gemm_block(kern, mc, nc, kc, pa, pb, C + i0 * ldc + j0, ldc, &t, NULL, NULL);
             }
         }
     }
-#undef AT
+}
+
+/* ---------------------------------------------------------------- the Gemm node */
+
+int ref_gemm_prepare(ref_session *s, ref_node *nd, eb_err *err)
+{
+    const ref_attrs *at = &nd->a;
+    ref_value *bv = &s->vals[nd->in[1]];
+    if (bv->kind != REF_VAL_WEIGHT && bv->kind != REF_VAL_STATIC)
+        return 0; /* B computed at run: exec.c's path */
+    if (bv->dtype != EB_F32)
+        return 0;
+    int64_t n = nd->n, k = nd->k;
+    const ref_value *cv = nd->n_in > 2 && nd->in[2] >= 0 ? &s->vals[nd->in[2]] : NULL;
+    int c_static = cv && (cv->kind == REF_VAL_WEIGHT || cv->kind == REF_VAL_STATIC);
+    if (cv && at->beta != 0.0f && !c_static)
+        return 0; /* a C computed at run: rare, exec.c's path */
+    ref_prep *p = calloc(1, sizeof *p);
+    if (!p)
+        return eb_errf(err, "out of memory packing Gemm weights");
+    nd->prep = p;
+    p->kind = REF_PREP_GEMM;
+    p->packed = aligned_alloc(64, ((eb_ref_pack_b_floats(k, n) + 1) * sizeof(float) + 63) / 64 * 64);
+    if (!p->packed)
+        return eb_errf(err, "out of memory packing Gemm weights");
+    eb_ref_pack_b(at->trans_b, k, n, bv->data, at->trans_b ? k : n, p->packed);
+    /* shape.c's transposed copy is not needed any more */
+    free(nd->wt);
+    nd->wt = NULL;
+    if (cv && at->beta != 0.0f) {
+        const float *c = cv->data;
+        if (nd->c_rows == 1 || nd->c_cols == 1) {
+            /* a vector (or a scalar) C: a bias in the epilogue, beta folded in */
+            int64_t len = nd->c_rows == 1 ? n : nd->m;
+            p->bias_is_row = nd->c_rows != 1;
+            p->bias = malloc((size_t)(len ? len : 1) * sizeof *p->bias);
+            if (!p->bias)
+                return eb_errf(err, "out of memory packing Gemm weights");
+            int64_t clen = p->bias_is_row ? nd->c_rows : nd->c_cols;
+            for (int64_t i = 0; i < len; i++)
+                p->bias[i] = at->beta * c[clen == 1 ? 0 : i];
+        } else {
+            p->c_into_y = 1;
+        }
+    }
+    p->scratch = eb_ref_pack_a_floats(nd->m, k);
+    return 0;
+}
+
+void ref_gemm_exec(ref_session *s, const ref_node *nd)
+{
+    const ref_prep *p = nd->prep;
+    const ref_attrs *at = &nd->a;
+    int64_t m = nd->m, n = nd->n, k = nd->k;
+    const float *a = s->vals[nd->in[0]].data;
+    float *y = s->vals[nd->out[0]].data;
+    if (p->c_into_y) {
+        const float *c = s->vals[nd->in[2]].data;
+        for (int64_t i = 0; i < m * n; i++)
+            y[i] = at->beta * c[i];
+    }
+    eb_ref_pack_a(at->trans_a, m, k, a, at->trans_a ? m : k, s->scratch);
+    eb_ref_epilogue ep = {.alpha = at->alpha, .accumulate = p->c_into_y,
+                          .bias_row = p->bias_is_row ? p->bias : NULL,
+                          .bias_col = p->bias_is_row ? NULL : p->bias, .act = p->act,
+                          .lo = p->lo, .hi = p->hi};
+    eb_ref_gemm_packed(m, n, k, s->scratch, p->packed, y, n, &ep, s->pool);
 }

@@ -44,8 +44,9 @@ int ref_plan(ref_session *s, eb_err *err)
             if (v->kind == REF_VAL_ACT && v->last < i)
                 v->last = i;
         }
-        if (nd->op == REF_OP_CONV) {
-            size_t k = eb_ref_conv2d_scratch(&nd->conv);
+        if (nd->prep || nd->op == REF_OP_CONV) {
+            /* packed operands of a prepared node (fold_bn.c), else plain im2col */
+            size_t k = nd->prep ? nd->prep->scratch : eb_ref_conv2d_scratch(&nd->conv);
             if (k > scratch)
                 scratch = k;
         }

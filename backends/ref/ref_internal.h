@@ -63,6 +63,75 @@ void eb_ref_batchnorm(int64_t n, int64_t c, int64_t spatial, const float *x, con
 
 void eb_ref_relu(size_t n, const float *x, float *y);
 
+/* ---------------------------------------------------------------- packed GEMM (issue 3)
+ * ops_gemm.c drives, gemm_pack.c packs, gemm_kernel_c.c / gemm_kernel_avx2.c compute.
+ *
+ * Packed layout, shared by every micro-kernel: K is cut into blocks of EB_REF_KC; block k0
+ * (kc = min(KC, K - k0) deep) of packed A starts at pa + k0 * roundup(M, MR) and holds
+ * MR-row panels one after another, each kc steps of MR floats (row r of the panel at
+ * position r of each step, zero beyond M).  Packed B is the same with NR-column panels:
+ * block k0 at pb + k0 * roundup(N, NR), panel p at + p * NR * kc, column j of the panel at
+ * position j of each of its kc steps.  Weights are packed once at open in this form. */
+#define EB_REF_MR 6
+#define EB_REF_NR 16
+#define EB_REF_KC 256
+
+typedef enum eb_ref_act { EB_REF_ACT_NONE = 0, EB_REF_ACT_RELU, EB_REF_ACT_CLIP } eb_ref_act;
+
+/* What the micro-kernel does with one tile's sum S over one k block:
+ *   C = (load ? C : 0) + alpha * S;  then, on the last k block only,
+ *   C += brow[r] + bcol[j] (each when non-NULL; pointers already at the tile's origin),
+ *   C = act(C) (Relu: max(C, 0); Clip: min(max(C, lo), hi)). */
+typedef struct eb_ref_tile {
+    float alpha;
+    int load, last;
+    const float *brow, *bcol;
+    eb_ref_act act;
+    float lo, hi;
+} eb_ref_tile;
+
+/* C[mr, nr] (mr <= MR, nr <= NR, row stride ldc) from kc steps of one packed A panel and one
+ * packed B panel, as eb_ref_tile says. */
+typedef void (*eb_ref_ukernel_fn)(int64_t kc, const float *a, const float *b, float *c,
+                                  int64_t ldc, int mr, int nr, const eb_ref_tile *t);
+void eb_ref_ukernel_c(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr,
+                      int nr, const eb_ref_tile *t);
+#if defined(__x86_64__)
+void eb_ref_ukernel_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         int mr, int nr, const eb_ref_tile *t);
+#endif
+/* The fastest micro-kernel this CPU runs (AVX2+FMA when present, else portable C), and its
+ * name ("avx2-fma", "c"). */
+eb_ref_ukernel_fn eb_ref_ukernel_best(const char **name);
+
+/* Whole-GEMM epilogue: C = (accumulate ? C : 0) + alpha * A * B + bias_row[i] + bias_col[j],
+ * then act.  kernel NULL picks eb_ref_ukernel_best(). */
+typedef struct eb_ref_epilogue {
+    float alpha;
+    int accumulate;
+    const float *bias_row, *bias_col;
+    eb_ref_act act;
+    float lo, hi;
+    eb_ref_ukernel_fn kernel;
+} eb_ref_epilogue;
+
+/* Floats of a packed M x K A (or K x N B), padding included. */
+size_t eb_ref_pack_a_floats(int64_t M, int64_t K);
+size_t eb_ref_pack_b_floats(int64_t K, int64_t N);
+/* Packs op(A) (M x K; A stored K x M when trans) / op(B) (K x N; B stored N x K when trans).
+ * The _panels form packs only B's panels [p0, p1) (threads pack disjoint ranges). */
+void eb_ref_pack_a(int trans, int64_t M, int64_t K, const float *A, int64_t lda, float *pa);
+void eb_ref_pack_b(int trans, int64_t K, int64_t N, const float *B, int64_t ldb, float *pb);
+void eb_ref_pack_b_panels(int trans, int64_t K, int64_t N, const float *B, int64_t ldb,
+                          float *pb, int64_t p0, int64_t p1);
+
+struct eb_ref_pool;
+/* C[M, N] (row stride ldc) from packed A and B, split over the pool's threads in tiles of
+ * C (NULL pool: the caller alone).  Allocates nothing. */
+void eb_ref_gemm_packed(int64_t M, int64_t N, int64_t K, const float *pa, const float *pb,
+                        float *C, int64_t ldc, const eb_ref_epilogue *ep,
+                        struct eb_ref_pool *pool);
+
 /* Numpy broadcasting for two operands, with both operands' strides (0 on broadcast axes). */
 typedef struct eb_ref_bcast {
     int ndim;
@@ -209,6 +278,8 @@ typedef struct ref_node {
     int *in, *out; /* value indices; -1 for an absent optional input */
     ref_attrs a;
     int folded;    /* all inputs known at open: evaluated once at open */
+    struct ref_prep *prep; /* fast path chosen at open (fold_bn.c), owned; NULL: exec.c's */
+    int fused;     /* merged into its producer at open (fold_bn.c); also marked folded */
     int64_t macs;
     /* derived at shape inference, read by exec */
     eb_ref_conv2d conv;
@@ -276,6 +347,12 @@ typedef struct ref_session {
     size_t scratch_floats;
     eb_io io;
     eb_model_facts facts;
+    /* issue 3 speed (fold_bn.c, profile.c): the thread pool, and per-node timers that run
+     * only when the "profile" option is set */
+    struct eb_ref_pool *pool;
+    int profiling;
+    double *prof_ns;   /* [n_nodes]: summed run time since the last profile() call */
+    int64_t prof_runs; /* runs summed in prof_ns */
 } ref_session;
 
 /* Planned memory above this is refused at open: it is a corrupt or absurd model here. */
@@ -300,6 +377,50 @@ int ref_value_set_shape(ref_value *v, int ndim, const int64_t *shape);
 
 /* plan.c: liveness, arena offsets, scratch size; allocates the arena and scratch. */
 int ref_plan(ref_session *s, eb_err *err);
+
+/* ---------------------------------------------------------------- speed (issue 3)
+ * fold_bn.c: called once at open after ref_shape_infer and before ref_plan.  Folds
+ * BatchNormalization into the Conv before it, fuses Relu/Clip into Conv and Gemm, packs
+ * constant weights and picks each Conv's algorithm (nd->prep), creates the thread pool
+ * (config->threads) and reads the "profile" option.  Nodes merged away get fused = folded =
+ * 1 and their output value is written by the producer.  0, or -1 with err set. */
+typedef struct ref_prep {
+    int kind;             /* REF_PREP_* */
+    float *packed;        /* packed weights (owned): B for Gemm, A (per group) for Conv */
+    float *bias;          /* owned; Conv: per output channel; Gemm: per column or row */
+    int bias_is_row;      /* Gemm with C of shape [M, 1] */
+    int c_into_y;         /* Gemm with a full C: beta * C copied into Y, product added */
+    eb_ref_act act;
+    float lo, hi;
+    size_t scratch;       /* floats of s->scratch the node uses at run */
+} ref_prep;
+enum { REF_PREP_GEMM = 1, REF_PREP_CONV_GEMM, REF_PREP_CONV_DW };
+
+int ref_prepare(ref_session *s, const eb_config *config, eb_err *err);
+/* Runs a node with nd->prep set (exec.c's ref_exec_node hands such nodes over). */
+void ref_prep_exec(ref_session *s, const ref_node *nd);
+/* Frees every nd->prep and the pool (ref_session_free calls it). */
+void ref_prepare_free(ref_session *s);
+/* ops_gemm.c / ops_conv.c: pack a node at open; run a prepared node. */
+int ref_gemm_prepare(ref_session *s, ref_node *nd, eb_err *err);
+void ref_gemm_exec(ref_session *s, const ref_node *nd);
+int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const float *bn_shift,
+                     eb_err *err);
+void ref_conv_exec(ref_session *s, const ref_node *nd);
+/* conv_depthwise.c: y = depthwise conv (group == c == m, 3x3, stride 1 or 2, dilation 1) of
+ * channels [c0, c1), weights w[c][9], bias b[c] (may be NULL), then act. */
+int eb_ref_dw3x3_fits(const eb_ref_conv2d *p);
+void eb_ref_dw3x3(const eb_ref_conv2d *p, const float *x, const float *w, const float *b,
+                  eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1);
+/* conv_im2col.c: im2col of one image's group (cg channels) straight into packed-B panels
+ * [p0, p1) of a K x (OH*OW) matrix (K = cg*kh*kw). */
+void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, float *pb,
+                          int64_t p0, int64_t p1);
+
+/* profile.c: runs every node that is not folded, timing each when s->profiling. */
+void ref_run_nodes(ref_session *s);
+/* The eb_backend_i profile method: per node, mean ms per run since the last call. */
+int ref_profile(void *session, eb_op_time *ops, size_t n);
 
 /* exec.c: runs one node on the data its values point at. */
 void ref_exec_node(ref_session *s, const ref_node *nd);

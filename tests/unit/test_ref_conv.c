@@ -1,0 +1,200 @@
+/* ref's Conv node path (ref_conv_prepare + ref_conv_exec: packed weights, im2col into
+ * panels, pointwise, depthwise 3x3, folded BatchNormalization, fused Relu/Clip) against a
+ * naive loop over the ONNX definition, for groups, strides, pads, dilations, odd sizes and
+ * batches; threaded runs must equal single-threaded ones bit for bit. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ref/ref_internal.h"
+#include "ref/threadpool.h"
+
+static float ref_conv_rand(uint32_t *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return (float)((*state >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float *ref_conv_fill(size_t n, uint32_t seed)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = ref_conv_rand(&seed);
+    return p;
+}
+
+/* y = act(BN(conv(x, w) + b)) straight from the definitions, in double. */
+static void ref_conv_naive(const eb_ref_conv2d *p, const float *x, const float *w,
+                           const float *b, const float *sc, const float *sh, eb_ref_act act,
+                           double *y)
+{
+    int64_t cg = p->c / p->group, mg = p->m / p->group;
+    for (int64_t n = 0; n < p->n; n++)
+        for (int64_t m = 0; m < p->m; m++)
+            for (int64_t oh = 0; oh < p->oh; oh++)
+                for (int64_t ow = 0; ow < p->ow; ow++) {
+                    double s = b ? b[m] : 0;
+                    int64_t g = m / mg;
+                    for (int64_t c = 0; c < cg; c++)
+                        for (int64_t ki = 0; ki < p->kh; ki++)
+                            for (int64_t kj = 0; kj < p->kw; kj++) {
+                                int64_t ih = oh * p->sh - p->pt + ki * p->dh;
+                                int64_t iw = ow * p->sw - p->pl + kj * p->dw;
+                                if (ih < 0 || ih >= p->h || iw < 0 || iw >= p->w)
+                                    continue;
+                                s += (double)x[((n * p->c + g * cg + c) * p->h + ih) * p->w +
+                                               iw] *
+                                     w[((m * cg + c) * p->kh + ki) * p->kw + kj];
+                            }
+                    if (sc)
+                        s = s * sc[m] + sh[m];
+                    if (act == EB_REF_ACT_RELU)
+                        s = s > 0 ? s : 0;
+                    else if (act == EB_REF_ACT_CLIP)
+                        s = s < 0 ? 0 : s > 0.5 ? 0.5 : s;
+                    y[((n * p->m + m) * p->oh + oh) * p->ow + ow] = s;
+                }
+}
+
+typedef struct ref_conv_shape {
+    int64_t n, c, h, w, m, kh, kw, s, d, pad, group;
+} ref_conv_shape;
+
+/* Runs the node path on a hand-built session; returns y (caller frees) and its kind. */
+static float *ref_conv_node(const eb_ref_conv2d *p, float *x, float *w, float *b,
+                            const float *sc, const float *sh, eb_ref_act act, eb_ref_pool *pool,
+                            int *kind)
+{
+    ref_value vals[4] = {0};
+    vals[0] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_INPUT, .data = x};
+    vals[1] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_WEIGHT, .data = w,
+                          .numel = (size_t)(p->m * p->c / p->group * p->kh * p->kw)};
+    vals[2] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_WEIGHT, .data = b,
+                          .numel = (size_t)p->m};
+    size_t ny = (size_t)(p->n * p->m * p->oh * p->ow);
+    float *y = calloc(ny + 1, sizeof *y);
+    vals[3] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_ACT, .data = y, .numel = ny};
+    int in[3] = {0, 1, b ? 2 : -1}, out[1] = {3};
+    ref_node nd = {.op = REF_OP_CONV, .n_in = 3, .n_out = 1, .in = in, .out = out, .conv = *p};
+    ref_session s = {.vals = vals, .n_vals = 4, .pool = pool};
+    eb_err err = {0};
+    assert_int_equal(ref_conv_prepare(&s, &nd, sc, sh, &err), 0);
+    assert_non_null(nd.prep);
+    nd.prep->act = act;
+    nd.prep->lo = 0.0f, nd.prep->hi = 0.5f;
+    *kind = nd.prep->kind;
+    s.scratch = malloc((nd.prep->scratch + 1) * sizeof(float));
+    ref_conv_exec(&s, &nd);
+    free(s.scratch);
+    free(nd.prep->packed), free(nd.prep->bias), free(nd.prep);
+    return y;
+}
+
+static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int want_kind,
+                           eb_ref_pool *pool)
+{
+    eb_ref_conv2d p = {.n = cs->n, .c = cs->c, .h = cs->h, .w = cs->w, .m = cs->m, .kh = cs->kh,
+                       .kw = cs->kw, .sh = cs->s, .sw = cs->s, .dh = cs->d, .dw = cs->d,
+                       .pt = cs->pad, .pl = cs->pad, .pb = cs->pad, .pr = cs->pad,
+                       .group = cs->group};
+    p.oh = eb_ref_conv_out(p.h, p.kh, p.sh, p.dh, p.pt, p.pb, 0);
+    p.ow = eb_ref_conv_out(p.w, p.kw, p.sw, p.dw, p.pl, p.pr, 0);
+    assert_true(p.oh > 0 && p.ow > 0);
+    float *x = ref_conv_fill((size_t)(p.n * p.c * p.h * p.w), 1);
+    float *w = ref_conv_fill((size_t)(p.m * p.c / p.group * p.kh * p.kw), 2);
+    float *b = ref_conv_fill((size_t)p.m, 3);
+    float *sc = ref_conv_fill((size_t)p.m, 4), *sh = ref_conv_fill((size_t)p.m, 5);
+    size_t ny = (size_t)(p.n * p.m * p.oh * p.ow);
+    double *want = malloc(ny * sizeof *want);
+    ref_conv_naive(&p, x, w, b, bn ? sc : NULL, sh, act, want);
+    int kind = 0;
+    float *y = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, NULL, &kind);
+    if (want_kind && kind != want_kind)
+        fail_msg("c=%lld group=%lld: algorithm %d, want %d", (long long)p.c, (long long)p.group,
+                 kind, want_kind);
+    for (size_t i = 0; i < ny; i++)
+        if (fabs(y[i] - want[i]) > 1e-4 * (fabs(want[i]) > 1 ? fabs(want[i]) : 1))
+            fail_msg("n%lld c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld pad%lld g%lld bn%d "
+                     "act%d: y[%zu] = %.7g, want %.7g",
+                     (long long)cs->n, (long long)cs->c, (long long)cs->h, (long long)cs->w,
+                     (long long)cs->m, (long long)cs->kh, (long long)cs->kw, (long long)cs->s,
+                     (long long)cs->d, (long long)cs->pad, (long long)cs->group, bn, act, i,
+                     y[i], want[i]);
+    if (pool) {
+        float *y2 = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, pool, &kind);
+        assert_memory_equal(y, y2, ny * sizeof *y);
+        free(y2);
+    }
+    free(x), free(w), free(b), free(sc), free(sh), free(want), free(y);
+}
+
+static void test_conv_gemm_shapes(void **state)
+{
+    (void)state;
+    const ref_conv_shape shapes[] = {
+        /* n  c   h   w   m  kh kw s d pad g */
+        {1, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1}, /* the zoo's first layer */
+        {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1},
+        {2, 3, 7, 6, 5, 3, 2, 2, 1, 1, 1},
+        {1, 4, 9, 11, 6, 3, 3, 1, 2, 2, 2}, /* dilation, groups */
+        {1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 3},  /* grouped pointwise */
+        {2, 37, 5, 7, 13, 1, 1, 1, 1, 0, 1}, /* pointwise, odd sizes */
+        {1, 8, 1, 40, 7, 1, 5, 1, 1, 2, 1},  /* 1-D as height 1 */
+        {1, 3, 23, 23, 8, 7, 7, 2, 1, 3, 1}, /* resnet's stem, smaller */
+        {1, 300, 3, 3, 4, 3, 3, 1, 1, 1, 1}, /* K beyond one k block */
+        {1, 4, 6, 6, 4, 3, 3, 3, 1, 0, 4},   /* depthwise but stride 3: GEMM path */
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int e = 0; e < 4; e++)
+            ref_conv_check(&shapes[i], e & 1, (eb_ref_act)(e >> 1), REF_PREP_CONV_GEMM, NULL);
+    ref_conv_check(&shapes[0], 1, EB_REF_ACT_CLIP, REF_PREP_CONV_GEMM, NULL);
+}
+
+static void test_conv_depthwise(void **state)
+{
+    (void)state;
+    /* widths around the 8-wide vector body and its borders, both strides, odd pads */
+    for (int64_t w = 1; w <= 27; w += 2)
+        for (int64_t s = 1; s <= 2; s++)
+            for (int64_t pad = 0; pad <= 1; pad++) {
+                if (w + 2 * pad < 3)
+                    continue;
+                ref_conv_shape cs = {2, 5, w > 5 ? w - 3 : 3, w, 5, 3, 3, s, 1, pad, 5};
+                ref_conv_check(&cs, (int)(w & 2) >> 1, (eb_ref_act)(w % 3), REF_PREP_CONV_DW,
+                               NULL);
+            }
+}
+
+static void test_conv_threads_equal(void **state)
+{
+    (void)state;
+    eb_ref_pool *pool = NULL;
+    eb_err err = {0};
+    assert_int_equal(eb_ref_pool_create(2, 0, &pool, &err), 0);
+    const ref_conv_shape shapes[] = {
+        {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1},
+        {2, 32, 15, 15, 32, 3, 3, 2, 1, 1, 32},
+        {1, 24, 10, 10, 40, 1, 1, 1, 1, 0, 1},
+    };
+    for (size_t i = 0; i < 3; i++)
+        ref_conv_check(&shapes[i], 1, EB_REF_ACT_RELU, 0, pool);
+    eb_ref_pool_destroy(pool);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_gemm_shapes),
+        cmocka_unit_test(test_conv_depthwise),
+        cmocka_unit_test(test_conv_threads_equal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,225 @@
+/* ref's packed GEMM against a naive double-precision loop: odd sizes, 1xN and Nx1, k not a
+ * multiple of the tile or of the k block, transposed packing, every epilogue (alpha,
+ * accumulate, row and column bias, Relu, Clip), both micro-kernels, and threaded runs equal
+ * to single-threaded ones bit for bit (the same tiles in the same k order). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ref/ref_internal.h"
+#include "ref/threadpool.h"
+
+static float ref_gemm_rand(uint32_t *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return (float)((*state >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float *ref_gemm_fill(size_t n, uint32_t seed)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = ref_gemm_rand(&seed);
+    return p;
+}
+
+static void ref_gemm_close(const float *got, int64_t ldc, const double *want, int64_t M,
+                           int64_t N, double tol, const char *what)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double w = want[i * N + j], d = fabs(got[i * ldc + j] - w);
+            if (d > tol * (fabs(w) > 1 ? fabs(w) : 1))
+                fail_msg("%s: C[%lld,%lld] = %.7g, want %.7g", what, (long long)i, (long long)j,
+                         got[i * ldc + j], w);
+        }
+}
+
+typedef struct ref_gemm_case {
+    int64_t M, N, K;
+    int ta, tb;
+    float alpha;
+    int accumulate, brow, bcol;
+    eb_ref_act act;
+} ref_gemm_case;
+
+/* Runs one case with kernel `kern` on `pool` into C (ldc = N + 3) and checks it. */
+static void ref_gemm_run_case(const ref_gemm_case *c, eb_ref_ukernel_fn kern, eb_ref_pool *pool,
+                              float **out)
+{
+    int64_t M = c->M, N = c->N, K = c->K, ldc = N + 3;
+    int64_t lda = c->ta ? M : K, ldb = c->tb ? K : N;
+    float *A = ref_gemm_fill((size_t)(M * K), 11), *B = ref_gemm_fill((size_t)(K * N), 12);
+    float *C = ref_gemm_fill((size_t)(M * ldc), 13), *br = ref_gemm_fill((size_t)M, 14);
+    float *bc = ref_gemm_fill((size_t)N, 15);
+    float *pa = malloc((eb_ref_pack_a_floats(M, K) + 1) * sizeof *pa);
+    float *pb = malloc((eb_ref_pack_b_floats(K, N) + 1) * sizeof *pb);
+    double *want = malloc((size_t)(M * N + 1) * sizeof *want);
+    assert_true(pa && pb && want);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0;
+            for (int64_t k = 0; k < K; k++)
+                s += (double)(c->ta ? A[k * lda + i] : A[i * lda + k]) *
+                     (c->tb ? B[j * ldb + k] : B[k * ldb + j]);
+            double v = (c->accumulate ? C[i * ldc + j] : 0) + c->alpha * s;
+            v += (c->brow ? br[i] : 0) + (c->bcol ? bc[j] : 0);
+            if (c->act == EB_REF_ACT_RELU)
+                v = v > 0 ? v : 0;
+            else if (c->act == EB_REF_ACT_CLIP)
+                v = v < -0.5 ? -0.5 : v > 0.75 ? 0.75 : v;
+            want[i * N + j] = v;
+        }
+    eb_ref_pack_a(c->ta, M, K, A, lda, pa);
+    eb_ref_pack_b(c->tb, K, N, B, ldb, pb);
+    eb_ref_epilogue ep = {.alpha = c->alpha, .accumulate = c->accumulate,
+                          .bias_row = c->brow ? br : NULL, .bias_col = c->bcol ? bc : NULL,
+                          .act = c->act, .lo = -0.5f, .hi = 0.75f, .kernel = kern};
+    eb_ref_gemm_packed(M, N, K, pa, pb, C, ldc, &ep, pool);
+    char what[160];
+    snprintf(what, sizeof what, "M=%lld N=%lld K=%lld ta=%d tb=%d acc=%d act=%d threads=%d",
+             (long long)M, (long long)N, (long long)K, c->ta, c->tb, c->accumulate, c->act,
+             eb_ref_pool_threads(pool));
+    ref_gemm_close(C, ldc, want, M, N, 1e-4 + 2e-6 * (double)K, what);
+    /* columns past N (the ldc padding) are never written */
+    float *C0 = ref_gemm_fill((size_t)(M * ldc), 13);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = N; j < ldc; j++)
+            if (C[i * ldc + j] != C0[i * ldc + j])
+                fail_msg("%s: wrote past column N at row %lld", what, (long long)i);
+    free(C0);
+    if (out)
+        *out = C;
+    else
+        free(C);
+    free(A), free(B), free(br), free(bc), free(pa), free(pb), free(want);
+}
+
+static const int64_t ref_gemm_sizes[][3] = {
+    {1, 1, 1},   {1, 37, 5},   {37, 1, 5},    {5, 16, 6},    {6, 17, 7},   {7, 15, 256},
+    {13, 33, 257}, {1, 300, 600}, {130, 45, 70}, {64, 64, 64}, {121, 530, 3}, {2, 1030, 9},
+};
+
+static void test_gemm_packed_shapes(void **state)
+{
+    (void)state;
+    for (size_t si = 0; si < sizeof ref_gemm_sizes / sizeof ref_gemm_sizes[0]; si++)
+        for (int t = 0; t < 4; t++) {
+            ref_gemm_case c = {ref_gemm_sizes[si][0], ref_gemm_sizes[si][1],
+                               ref_gemm_sizes[si][2], t & 1, t >> 1, 1.0f, 0, 0, 0,
+                               EB_REF_ACT_NONE};
+            ref_gemm_run_case(&c, NULL, NULL, NULL);
+        }
+}
+
+static void test_gemm_epilogues(void **state)
+{
+    (void)state;
+    eb_ref_ukernel_fn kernels[2] = {eb_ref_ukernel_c, eb_ref_ukernel_best(NULL)};
+    for (int kk = 0; kk < 2; kk++)
+        for (int e = 0; e < 16; e++)
+            for (int si = 3; si < 10; si += 3) {
+                ref_gemm_case c = {ref_gemm_sizes[si][0], ref_gemm_sizes[si][1],
+                                   ref_gemm_sizes[si][2], 0, 1, e & 1 ? 0.75f : 1.0f,
+                                   (e >> 1) & 1, (e >> 2) & 1, (e >> 3) & 1,
+                                   (eb_ref_act)(e % 3)};
+                ref_gemm_run_case(&c, kernels[kk], NULL, NULL);
+            }
+}
+
+/* Every tile shape of both kernels: mr 1..6, nr 1..16, with masked edges. */
+static void test_gemm_kernels_agree(void **state)
+{
+    (void)state;
+    eb_ref_ukernel_fn best = eb_ref_ukernel_best(NULL);
+    int64_t kc = 19;
+    float *a = ref_gemm_fill((size_t)(kc * EB_REF_MR), 21);
+    float *b = ref_gemm_fill((size_t)(kc * EB_REF_NR), 22);
+    float *bias = ref_gemm_fill(EB_REF_NR, 23);
+    for (int mr = 1; mr <= EB_REF_MR; mr++)
+        for (int nr = 1; nr <= EB_REF_NR; nr++)
+            for (int load = 0; load < 2; load++) {
+                float c1[EB_REF_MR * 20], c2[EB_REF_MR * 20];
+                for (int i = 0; i < EB_REF_MR * 20; i++)
+                    c1[i] = c2[i] = (float)i * 0.01f;
+                eb_ref_tile t = {.alpha = 1.5f, .load = load, .last = 1, .brow = bias,
+                                 .bcol = bias, .act = EB_REF_ACT_RELU};
+                eb_ref_ukernel_c(kc, a, b, c1, 20, mr, nr, &t);
+                best(kc, a, b, c2, 20, mr, nr, &t);
+                for (int i = 0; i < EB_REF_MR * 20; i++) {
+                    int inside = i / 20 < mr && i % 20 < nr;
+                    if (!inside && (c1[i] != (float)i * 0.01f || c2[i] != (float)i * 0.01f))
+                        fail_msg("mr=%d nr=%d: element %d outside the tile written", mr, nr, i);
+                    if (fabsf(c1[i] - c2[i]) > 1e-5f * (1 + fabsf(c1[i])))
+                        fail_msg("mr=%d nr=%d: element %d: c %g, best %g", mr, nr, i, c1[i],
+                                 c2[i]);
+                }
+            }
+    free(a), free(b), free(bias);
+}
+
+static void test_gemm_threads_equal(void **state)
+{
+    (void)state;
+    eb_ref_pool *pool = NULL;
+    eb_err err = {0};
+    assert_int_equal(eb_ref_pool_create(2, 0, &pool, &err), 0);
+    const int64_t sizes[][3] = {{1, 300, 600}, {130, 45, 70}, {121, 530, 300}, {7, 1030, 9}};
+    for (size_t si = 0; si < 4; si++) {
+        ref_gemm_case c = {sizes[si][0], sizes[si][1], sizes[si][2], 0, 0, 1.0f, 1, 1, 0,
+                           EB_REF_ACT_RELU};
+        float *one, *two;
+        ref_gemm_run_case(&c, NULL, NULL, &one);
+        ref_gemm_run_case(&c, NULL, pool, &two);
+        assert_memory_equal(one, two, (size_t)(c.M * (c.N + 3)) * sizeof *one);
+        free(one), free(two);
+    }
+    eb_ref_pool_destroy(pool);
+}
+
+/* eb_ref_sgemm across its stack blocks (M > MC, N > its B block, K > KC), every flag. */
+static void test_sgemm_blocks(void **state)
+{
+    (void)state;
+    const int64_t sizes[][3] = {{125, 131, 300}, {1, 260, 513}, {250, 3, 40}};
+    for (size_t si = 0; si < 3; si++)
+        for (int f = 0; f < 8; f++) {
+            int ta = f & 1, tb = (f >> 1) & 1;
+            float beta = f >> 2 ? 0.5f : 0.0f;
+            int64_t M = sizes[si][0], N = sizes[si][1], K = sizes[si][2];
+            int64_t lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+            float *A = ref_gemm_fill((size_t)((ta ? K : M) * lda), 1);
+            float *B = ref_gemm_fill((size_t)((tb ? N : K) * ldb), 2);
+            float *C = ref_gemm_fill((size_t)(M * ldc), 3);
+            double *want = malloc((size_t)(M * N) * sizeof *want);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double s = 0;
+                    for (int64_t k = 0; k < K; k++)
+                        s += (double)(ta ? A[k * lda + i] : A[i * lda + k]) *
+                             (tb ? B[j * ldb + k] : B[k * ldb + j]);
+                    want[i * N + j] = 0.25 * s + beta * C[i * ldc + j];
+                }
+            eb_ref_sgemm(ta, tb, M, N, K, 0.25f, A, lda, B, ldb, beta, C, ldc);
+            ref_gemm_close(C, ldc, want, M, N, 1e-4, "eb_ref_sgemm");
+            free(A), free(B), free(C), free(want);
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_packed_shapes), cmocka_unit_test(test_gemm_epilogues),
+        cmocka_unit_test(test_gemm_kernels_agree), cmocka_unit_test(test_gemm_threads_equal),
+        cmocka_unit_test(test_sgemm_blocks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
