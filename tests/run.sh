@@ -61,6 +61,17 @@ run_conformance() {
   echo "conf  pytorch cross-check: $p passed, $f failed"
   [ "$f" -eq 0 ] || cat "$out"
 
+  # Real architectures (torchvision's mobilenet_v2, resnet18, ..., a transformer encoder at
+  # opsets 11/13/17), exported with random weights: ref must equal PyTorch within 1e-3.
+  local tv="$log/tv.out"
+  /usr/bin/python3 tests/conformance/torchvision.py >"$tv" 2>&1
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tv" | tail -1)
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tv" | tail -1)
+  p=${p:-0} f=${f:-1}
+  passed=$((passed + p)) failed=$((failed + f))
+  echo "conf  torchvision/transformer vs PyTorch: $p passed, $f failed"
+  [ "$f" -eq 0 ] || cat "$tv"
+
   # The zoo's script must not rot: its quick path (1 epoch, a subset) trains and exports, and
   # ref must reproduce PyTorch's outputs on what it exported.
   local zoo="$log/zoo"
