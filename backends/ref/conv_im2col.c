@@ -1,11 +1,48 @@
 /* im2col straight into packed-B panels: the GEMM's B operand for a convolution is the
  * K x (OH*OW) patch matrix (K = Cin/group * kh * kw), and writing it directly in the panel
- * order of gemm_pack.c saves a second pass over it.  Each panel covers 16 consecutive output
- * positions; when those lie in one output row with unit stride, a k row of the panel is a
- * contiguous slice of one input row (a copy with zeros at the padded ends). */
+ * order of gemm_pack.c saves a second pass over it.  A panel covers 16 consecutive output
+ * positions, which fall into at most a few runs along output rows; within a run, one k row
+ * reads one input row at a fixed stride (a plain copy at stride 1), with zeros where the
+ * window hangs over the padding. */
 #include <string.h>
 
 #include "ref_internal.h"
+
+typedef struct im2col_run {
+    int j0, j1;       /* panel positions [j0, j1) */
+    int64_t ih, iw;   /* input row and column of position j0 at tap (0, 0) */
+} im2col_run;
+
+/* One run of one k row: dst[j0..j1) from input row xr (NULL: all padding). */
+static void im2col_fill(const eb_ref_conv2d *p, const im2col_run *r, const float *xr, int64_t dw,
+                        float *dst)
+{
+    int n = r->j1 - r->j0;
+    float *d = dst + r->j0;
+    if (!xr) {
+        memset(d, 0, (size_t)n * sizeof *d);
+        return;
+    }
+    int64_t iw = r->iw + dw, s = p->sw;
+    /* positions j with 0 <= iw + j*s < w */
+    int64_t lo = iw >= 0 ? 0 : (-iw + s - 1) / s;
+    int64_t hi = iw >= p->w ? 0 : (p->w - 1 - iw) / s + 1;
+    if (lo > n)
+        lo = n;
+    if (hi > n)
+        hi = n;
+    if (hi < lo)
+        hi = lo;
+    if (lo > 0)
+        memset(d, 0, (size_t)lo * sizeof *d);
+    if (s == 1)
+        memcpy(d + lo, xr + iw + lo, (size_t)(hi - lo) * sizeof *d);
+    else
+        for (int64_t j = lo; j < hi; j++)
+            d[j] = xr[iw + j * s];
+    if (n > hi)
+        memset(d + hi, 0, (size_t)(n - hi) * sizeof *d);
+}
 
 void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, float *pb,
                           int64_t p0, int64_t p1)
@@ -14,54 +51,34 @@ void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, fl
     int64_t Np = (ohw + EB_REF_NR - 1) / EB_REF_NR * EB_REF_NR;
     for (int64_t pn = p0; pn < p1; pn++) {
         int64_t j0 = pn * EB_REF_NR, w = ohw - j0 < EB_REF_NR ? ohw - j0 : EB_REF_NR;
-        int64_t ih0[EB_REF_NR], iw0[EB_REF_NR];
-        for (int64_t jj = 0; jj < w; jj++) {
-            int64_t oh = (j0 + jj) / p->ow, ow = (j0 + jj) % p->ow;
-            ih0[jj] = oh * p->sh - p->pt;
-            iw0[jj] = ow * p->sw - p->pl;
+        im2col_run runs[EB_REF_NR + 1];
+        int n_runs = 0;
+        for (int64_t j = 0; j < w;) {
+            int64_t oh = (j0 + j) / p->ow, ow = (j0 + j) % p->ow;
+            int64_t len = p->ow - ow < w - j ? p->ow - ow : w - j;
+            runs[n_runs++] = (im2col_run){(int)j, (int)(j + len), oh * p->sh - p->pt,
+                                          ow * p->sw - p->pl};
+            j += len;
         }
-        /* one output row, unit stride: input columns iw0[0] + jj (+ kj * dw) */
-        int row = p->sw == 1 && ih0[0] == ih0[w - 1];
-        int64_t k = 0;
+        if (w < EB_REF_NR) /* padding columns of the last panel: zeros */
+            runs[n_runs++] = (im2col_run){(int)w, EB_REF_NR, -1 - p->h - p->kh * p->dh, 0};
+        int64_t k = 0, k0 = 0, kc = K < EB_REF_KC ? K : EB_REF_KC;
+        float *dst = pb + j0 * kc;
         for (int64_t c = 0; c < cg; c++) {
             const float *xc = x + c * p->h * p->w;
             for (int64_t ki = 0; ki < p->kh; ki++)
-                for (int64_t kj = 0; kj < p->kw; kj++, k++) {
-                    int64_t k0 = k / EB_REF_KC * EB_REF_KC;
-                    int64_t kc = K - k0 < EB_REF_KC ? K - k0 : EB_REF_KC;
-                    float *dst = pb + k0 * Np + j0 * kc + (k - k0) * EB_REF_NR;
-                    int64_t dh = ki * p->dh, dw = kj * p->dw;
-                    if (row) {
-                        int64_t ih = ih0[0] + dh, iw = iw0[0] + dw;
-                        if (ih < 0 || ih >= p->h) {
-                            memset(dst, 0, EB_REF_NR * sizeof *dst);
-                            continue;
-                        }
-                        /* jj with 0 <= iw + jj < w_in */
-                        int64_t lo = iw < 0 ? -iw : 0, hi = p->w - iw;
-                        if (hi > w)
-                            hi = w;
-                        int64_t jj = 0;
-                        for (; jj < lo && jj < EB_REF_NR; jj++)
-                            dst[jj] = 0.0f;
-                        if (hi > lo) {
-                            memcpy(dst + lo, xc + ih * p->w + iw + lo,
-                                   (size_t)(hi - lo) * sizeof *dst);
-                            jj = hi;
-                        }
-                        for (; jj < EB_REF_NR; jj++)
-                            dst[jj] = 0.0f;
-                        continue;
+                for (int64_t kj = 0; kj < p->kw; kj++) {
+                    for (int r = 0; r < n_runs; r++) {
+                        int64_t ih = runs[r].ih + ki * p->dh;
+                        const float *xr = ih >= 0 && ih < p->h ? xc + ih * p->w : NULL;
+                        im2col_fill(p, &runs[r], xr, kj * p->dw, dst);
                     }
-                    int64_t jj = 0;
-                    for (; jj < w; jj++) {
-                        int64_t ih = ih0[jj] + dh, iw = iw0[jj] + dw;
-                        dst[jj] = ih >= 0 && ih < p->h && iw >= 0 && iw < p->w
-                                      ? xc[ih * p->w + iw]
-                                      : 0.0f;
+                    dst += EB_REF_NR;
+                    if (++k == k0 + kc && k < K) { /* next k block */
+                        k0 = k;
+                        kc = K - k0 < EB_REF_KC ? K - k0 : EB_REF_KC;
+                        dst = pb + k0 * Np + j0 * kc;
                     }
-                    for (; jj < EB_REF_NR; jj++)
-                        dst[jj] = 0.0f;
                 }
         }
     }
