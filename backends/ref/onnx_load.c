@@ -474,14 +474,16 @@ static int spatial_attrs(ref_node *nd, const Onnx__NodeProto *np, eb_err *err)
     for (int i = 0; i < 4; i++) {
         if (given[i] < 0)
             continue;
-        if ((given[i] != 1 && given[i] != 2) || (rank && given[i] != rank))
-            return eb_errf(err, "%s: kernel_shape/strides/dilations/pads must all be 1-D or "
-                                "all 2-D (ref runs 1-D and 2-D convolution and pooling)",
+        if ((given[i] < 1 || given[i] > 3) || (rank && given[i] != rank))
+            return eb_errf(err, "%s: kernel_shape/strides/dilations/pads must all be 1-D, all "
+                                "2-D or all 3-D",
                            ref_node_label(nd, lbl, sizeof lbl));
         rank = given[i];
     }
     a->spatial_rank = rank;
     a->has_kernel = nk >= 0;
+    if (rank == 3) /* pools: ops_pool_nd.c reads the attributes by name and checks them */
+        return 0;
     int off = rank == 1 ? 1 : 0; /* 1-D values go to the width */
     for (int i = 0; i < rank; i++) {
         if (nk >= 0)
@@ -648,9 +650,6 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
     if (nd->op == REF_OP_BATCHNORM && attr_int(np, "training_mode", 0) != 0)
         return eb_errf(err, "%s: training_mode=1 is not supported (export the model in eval "
                             "mode)",
-                       ref_node_label(nd, lbl, sizeof lbl));
-    if (nd->op == REF_OP_MAXPOOL && attr_int(np, "storage_order", 0) != 0)
-        return eb_errf(err, "%s: storage_order=1 is not supported",
                        ref_node_label(nd, lbl, sizeof lbl));
     if (nd->op == REF_OP_CONSTANT) {
         /* A Constant's value becomes static data now, while the message is still alive. */
@@ -824,7 +823,12 @@ static int load_node(ref_session *s, const Onnx__NodeProto *np, int index, eb_er
     /* Trailing absent inputs are the same as missing ones. */
     while (nd->n_in > 0 && nd->in[nd->n_in - 1] < 0)
         nd->n_in--;
-    if (nd->n_out < 1 || !np->output[0] || !np->output[0][0])
+    /* Optional outputs may be omitted with an empty name, the first too (an RNN asked only
+     * for its final state); a node must still produce something. */
+    int named = 0;
+    for (int i = 0; i < nd->n_out; i++)
+        named |= np->output[i] && np->output[i][0];
+    if (!named)
         return eb_errf(err, "%s has no output", ref_node_label(nd, lbl, sizeof lbl));
     for (int i = 0; i < nd->n_out; i++) {
         const char *nm = np->output[i];
