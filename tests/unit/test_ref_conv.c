@@ -189,12 +189,81 @@ static void test_conv_threads_equal(void **state)
     eb_ref_pool_destroy(pool);
 }
 
+/* Whole model: tests/data/ref/cnn.onnx has Conv->BN->Relu and Conv->Relu.  The BN and both
+ * Relus are merged at open, the profiler lists only what runs, and 2 threads give the same
+ * bytes as 1. */
+static void *ref_conv_open_model(int threads, const char *profile)
+{
+    eb_model m = {.path = "tests/data/ref/cnn.onnx", .format = "onnx"};
+    eb_option opt = {"profile", profile};
+    eb_config c = {.threads = threads, .batch = 3, .cores = "all", .options = &opt,
+                   .n_options = 1};
+    void *s = NULL;
+    eb_err err = {0};
+    if (eb_backend_ref.open(&m, &c, &s, &err) != 0)
+        fail_msg("opening cnn.onnx: %s", err.msg);
+    return s;
+}
+
+static void test_conv_model_fusion_profile(void **state)
+{
+    (void)state;
+    void *one = ref_conv_open_model(1, "0"), *two = ref_conv_open_model(2, "1");
+    const ref_session *rs = two;
+    int fused = 0;
+    for (int i = 0; i < rs->n_nodes; i++)
+        if (rs->nodes[i].fused) {
+            fused++;
+            assert_true(strcmp(rs->nodes[i].op_type, "BatchNormalization") == 0 ||
+                        strcmp(rs->nodes[i].op_type, "Relu") == 0);
+        }
+    assert_int_equal(fused, 3);
+    eb_io io;
+    eb_backend_ref.io(one, &io);
+    size_t nx = 1, ny = 1;
+    for (int d = 0; d < io.inputs[0].ndim; d++)
+        nx *= (size_t)io.inputs[0].shape[d];
+    for (int d = 0; d < io.outputs[0].ndim; d++)
+        ny *= (size_t)io.outputs[0].shape[d];
+    float *x = ref_conv_fill(nx, 7), *y1 = calloc(ny, sizeof *y1), *y2 = calloc(ny, sizeof *y2);
+    eb_tensor in = io.inputs[0], o1 = {.data = y1}, o2 = {.data = y2};
+    in.data = x;
+    eb_err err = {0};
+    for (int r = 0; r < 3; r++) {
+        assert_int_equal(eb_backend_ref.run(one, &in, 1, &o1, 1, &err), 0);
+        assert_int_equal(eb_backend_ref.run(two, &in, 1, &o2, 1, &err), 0);
+        assert_memory_equal(y1, y2, ny * sizeof *y1);
+    }
+    /* unprofiled session: nothing; profiled: every node that runs, none merged away */
+    eb_op_time ops[32];
+    assert_int_equal(eb_backend_ref.profile(one, ops, 32), 0);
+    int n = eb_backend_ref.profile(two, ops, 32);
+    assert_int_equal(n, 9); /* 13 nodes - Constant (folded) - BN - 2 Relu */
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        assert_non_null(ops[i].node);
+        assert_string_not_equal(ops[i].op_type, "Relu");
+        assert_string_not_equal(ops[i].op_type, "BatchNormalization");
+        assert_true(ops[i].ms >= 0);
+        total += ops[i].ms;
+    }
+    assert_true(total > 0);
+    /* read resets: no runs since, so all zero */
+    n = eb_backend_ref.profile(two, ops, 32);
+    for (int i = 0; i < n; i++)
+        assert_true(ops[i].ms == 0);
+    eb_backend_ref.close(one);
+    eb_backend_ref.close(two);
+    free(x), free(y1), free(y2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_gemm_shapes),
         cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_threads_equal),
+        cmocka_unit_test(test_conv_model_fusion_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
