@@ -484,10 +484,19 @@ static int nt_test(nt_state *st, const char *root, const char *name, char *op_ou
         int et = tp && tp->tensor_type ? tp->tensor_type->elem_type : 0;
         int scalar = tp && tp->tensor_type && tp->tensor_type->shape &&
                      tp->tensor_type->shape->n_dim == 0;
+        /* Resize's roi and scales are float vectors that decide the output shape */
+        int shape_arg = 0;
+        for (size_t k = 0; k < g->n_node; k++) {
+            const Onnx__NodeProto *np = g->node[k];
+            if (strcmp(np->op_type, "Resize") != 0 && strcmp(np->op_type, "Upsample") != 0)
+                continue;
+            for (size_t j = 1; j < np->n_input; j++)
+                shape_arg |= strcmp(np->input[j], g->input[i]->name) == 0;
+        }
         bound_mask[n_graph_in++] = et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
                                            et != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE
                                        ? 1
-                                       : scalar;
+                                       : scalar || shape_arg;
     }
     char names[EB_MAX_IO][256];
     for (int i = 0, k = 0; i < (int)g->n_input && k < n_graph_in; i++) {
