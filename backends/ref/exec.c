@@ -98,16 +98,19 @@ static int64_t pad_source(int mode, int64_t o, int64_t begin, int64_t n)
     return -1;
 }
 
-/* Pad is rare and small in the models this engine is for: a plain per-element walk. */
+/* Pad is rare and small in the models this engine is for: a plain per-element walk, on
+ * float32 or int64 (the integer constant is in nd->q[0]). */
 static void exec_pad(const ref_session *s, const ref_node *nd)
 {
     const ref_value *x = &s->vals[nd->in[0]];
     const ref_value *y = &s->vals[nd->out[0]];
-    int r = x->ndim, mode = nd->a.pad_mode;
+    int r = x->ndim, mode = nd->a.pad_mode, i64 = x->dtype == EB_I64;
     const float *xp = x->data;
     float *yp = y->data;
+    const int64_t *xq = x->data;
+    int64_t *yq = y->data;
     if (r == 0) {
-        yp[0] = xp[0];
+        memcpy(y->data, x->data, eb_dtype_size(x->dtype));
         return;
     }
     int64_t xs[EB_MAX_DIMS], idx[EB_MAX_DIMS] = {0};
@@ -115,7 +118,7 @@ static void exec_pad(const ref_session *s, const ref_node *nd)
     for (int d = r - 2; d >= 0; d--)
         xs[d] = xs[d + 1] * x->shape[d + 1];
     int64_t row = y->shape[r - 1], rows = row ? (int64_t)y->numel / row : 0;
-    for (int64_t k = 0; k < rows; k++, yp += row) {
+    for (int64_t k = 0; k < rows; k++, yp += i64 ? 0 : row, yq += i64 ? row : 0) {
         int64_t base = 0;
         int inside = 1;
         for (int d = 0; d < r - 1; d++) {
@@ -127,7 +130,10 @@ static void exec_pad(const ref_session *s, const ref_node *nd)
         }
         for (int64_t j = 0; j < row; j++) {
             int64_t si = pad_source(mode, j, nd->pad_b[r - 1], x->shape[r - 1]);
-            yp[j] = inside && si >= 0 ? xp[base + si] : nd->pad_value;
+            if (i64)
+                yq[j] = inside && si >= 0 ? xq[base + si] : nd->q[0];
+            else
+                yp[j] = inside && si >= 0 ? xp[base + si] : nd->pad_value;
         }
         for (int d = r - 2; d >= 0; d--) {
             if (++idx[d] < y->shape[d])
@@ -200,6 +206,10 @@ void ref_exec_node(ref_session *s, const ref_node *nd)
     case REF_FAM_CONVT: ref_exec_convt(s, nd); return;
     case REF_FAM_RNN: ref_exec_rnn(s, nd); return;
     default: break;
+    }
+    if ((nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL) && nd->mode == 1) {
+        ref_exec_pool_nd(s, nd); /* 3-D, integer or with Indices: ops_pool_nd.c */
+        return;
     }
     const ref_value *x = &s->vals[nd->in[0]];
     ref_value *y = &s->vals[nd->out[0]];

@@ -475,5 +475,10 @@ int ref_infer_convt(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_convt(ref_session *s, const ref_node *nd);
 int ref_infer_rnn(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_rnn(ref_session *s, const ref_node *nd);
+/* ops_pool_nd.c: pools ops_pool.c does not run (3-D and up, integer MaxPool, Indices);
+ * shape.c asks wanted() first, and infer sets nd->mode = 1 for exec.c. */
+int ref_pool_nd_wanted(const ref_session *s, const ref_node *nd);
+int ref_infer_pool_nd(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_pool_nd(ref_session *s, const ref_node *nd);
 
 #endif

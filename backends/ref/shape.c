@@ -207,6 +207,8 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
     case REF_FAM_RNN: return ref_infer_rnn(s, nd, err);
     default: break;
     }
+    if ((nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL) && ref_pool_nd_wanted(s, nd))
+        return ref_infer_pool_nd(s, nd, err);
     switch (nd->op) {
     case REF_OP_CONSTANT: return 0;
     case REF_OP_CONV: n_in_min = 2, n_in_max = 3; break;
@@ -551,9 +553,6 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
     case REF_OP_PAD: {
         int64_t pads[2 * EB_MAX_DIMS];
         int n = 0;
-        if (x->dtype != EB_F32)
-            FAIL("input '%s' is %s; ref pads float32 tensors only", x->name,
-                 eb_dtype_name(x->dtype));
         if (nd->n_in > 1 && nd->in[1] >= 0) {
             if (ref_static_ints(s, nd, 1, "pads", pads, 2 * EB_MAX_DIMS, &n, err) != 0)
                 return -1;
@@ -566,9 +565,16 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         nd->pad_value = a->pad_value;
         if (nd->n_in > 2 && nd->in[2] >= 0) {
             const ref_value *cv = &s->vals[nd->in[2]];
-            if (!ref_is_static(cv) || cv->dtype != EB_F32 || cv->numel != 1)
-                FAIL("constant_value '%s' must be a float32 scalar known at open", cv->name);
-            nd->pad_value = *(const float *)cv->data;
+            if (!ref_is_static(cv) || cv->dtype != x->dtype || cv->numel != 1)
+                FAIL("constant_value '%s' must be a scalar of the input's type known at open",
+                     cv->name);
+            /* an integer constant rides in q[0]; pad_value stays the float one */
+            if (x->dtype == EB_I64)
+                nd->q[0] = *(const int64_t *)cv->data;
+            else
+                nd->pad_value = *(const float *)cv->data;
+        } else if (x->dtype == EB_I64) {
+            nd->q[0] = (int64_t)a->pad_value;
         }
         for (int d = 0; d < x->ndim; d++) {
             const int64_t lim = (int64_t)REF_MAX_BYTES;
@@ -588,7 +594,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
                      a->pad_mode == REF_PADMODE_REFLECT ? "reflect" : "edge",
                      ref_shape_str(x, b1, sizeof b1));
         }
-        return ref_set_out(s, nd, 0, EB_F32, x->ndim, shp, err);
+        return ref_set_out(s, nd, 0, x->dtype, x->ndim, shp, err);
     }
     case REF_OP_UNSQUEEZE:
     case REF_OP_SQUEEZE: {
