@@ -101,6 +101,9 @@ typedef struct eb_backend_i {
     int (*facts)(void *session, eb_model_facts *facts); /* (optional) */
     int (*profile)(void *session, eb_op_time *ops, size_t n); /* (optional) count written */
     void (*close)(void *session);
+    /* (optional) the operators the backend runs, comma-separated, for `edgebench help BACKEND`
+     * (so an "operator not supported" message can point there instead of listing them all) */
+    const char *(*operators)(void);
 } eb_backend_i;
 
 #endif

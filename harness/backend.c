@@ -106,6 +106,12 @@ int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, si
     return 0;
 }
 
+int eb_backend_profile(const eb_backend_i *b, void *session, eb_op_time *ops, size_t n)
+{
+    int k = b->profile && session ? b->profile(session, ops, n) : 0;
+    return k < 0 ? 0 : k;
+}
+
 void eb_backend_close(const eb_backend_i *b, void *session)
 {
     if (session)

@@ -23,6 +23,11 @@ int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, si
                    eb_tensor *out, size_t n_out, eb_err *err);
 void eb_backend_close(const eb_backend_i *b, void *session);
 
+/* Per-node times since the last call (and resets them): fills up to n entries and returns how
+ * many; with ops NULL returns the count without resetting.  0 when the backend does not
+ * profile (the optional method is absent, or profiling was not asked for at open). */
+int eb_backend_profile(const eb_backend_i *b, void *session, eb_op_time *ops, size_t n);
+
 /* Looks up an option by key; returns its value or `def`. */
 const char *eb_option_get(const eb_config *c, const char *key, const char *def);
 

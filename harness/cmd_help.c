@@ -17,15 +17,26 @@ static const struct {
      "  -q, --quiet      no progress and no summary\n"
      "  --progress       progress on stderr even when it is not a terminal\n"
      "Exit: 0 every trial ok, 1 some trial failed/crashed/timed out, 2 usage or input error."},
-    {"infer", "edgebench infer --backend NAME MODEL [--input [NAME=]X.npy]... [--output Y.npy]... [--set KEY=VALUE]...",
+    {"infer", "edgebench infer --backend NAME MODEL [--input [NAME=]X.npy]... [--output Y.npy]... [--set KEY=VALUE]... [--threads N] [--profile]",
      "Runs a model once on the given inputs and writes its outputs as .npy files, in the\n"
      "model's output order (numerical debugging).  Without --output, prints each output's\n"
      "name, shape and first values.  Without --input, feeds seeded uniform [0,1) values.\n"
      "The batch size is taken from the first input's leading dimension.\n"
      "  --set KEY=VALUE  a backend option (see 'edgebench help BACKEND')\n"
+     "  --threads N      worker threads the backend may use\n"
+     "  --profile        time every node over 20 more runs and print the table (ref)\n"
      "Exit: 0 ok, 1 the backend failed to run the model, 2 usage or input error."},
     {"backends", "edgebench backends", "Lists each backend, its model formats, and whether it is available here (and why not)."},
     {"info", "edgebench info", "Describes this device as hwloc and the OS see it: CPU, cores, caches, core kinds,\nmemory, OS, compiler, frequency governor, load."},
+    {"report", "edgebench report RESULTS_DIR [--out DIR] [--format png|svg]",
+     "Reads a finished run (results.csv, samples.csv, run.csv) and writes OUT/index.html (one\n"
+     "self-contained page: recommendation, trials with confidence intervals, plots, device),\n"
+     "OUT/report.md (the same, short, for a CI comment) and OUT/plots/*.gp with their images.\n"
+     "Prints the recommendation: the scenario's constraints (run.csv constraint.*) and objective\n"
+     "pick one configuration; every other one is ranked or excluded with its reason.\n"
+     "  --out DIR        where to write (default: RESULTS_DIR itself)\n"
+     "  --format FMT     png (default) or svg plots; gnuplot missing: plots skipped, one warning\n"
+     "Exit: 0 written, 2 usage error or RESULTS_DIR missing or not a run."},
     {"help", "edgebench help [COMMAND|BACKEND]", "Shows help for a command, or a backend's options."},
 };
 
@@ -34,6 +45,8 @@ static const struct {
 static int help_backend(const eb_backend_i *b)
 {
     printf("backend %s: %s\nformats: %s\n", b->name, b->description, b->formats);
+    if (b->operators)
+        printf("operators: %s\n", b->operators());
     if (!b->options || !b->options[0].key) {
         printf("options: none\n");
         return 0;

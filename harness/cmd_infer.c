@@ -17,7 +17,10 @@ typedef struct infer_args {
     eb_option options[32];
     size_t n_options;
     int threads;
+    int profile; /* --profile: time every node over PROFILE_RUNS more runs, print the table */
 } infer_args;
+
+#define PROFILE_RUNS 20
 
 static int infer_parse(int argc, char **argv, infer_args *a)
 {
@@ -52,11 +55,13 @@ static int infer_parse(int argc, char **argv, infer_args *a)
         } else if (strcmp(o, "--threads") == 0) {
             if (!has_value || (a->threads = atoi(argv[++i])) < 1)
                 return eb_cmd_fail("infer: --threads needs a number >= 1");
+        } else if (strcmp(o, "--profile") == 0) {
+            a->profile = 1;
         } else if (strcmp(o, "--set") == 0) {
             char *eq;
             if (!has_value || !(eq = strchr(argv[i + 1], '=')))
                 return eb_cmd_fail("infer: --set needs KEY=VALUE");
-            if (a->n_options == sizeof a->options / sizeof a->options[0])
+            if (a->n_options == sizeof a->options / sizeof a->options[0] - 1) /* room for profile */
                 return eb_cmd_fail("infer: too many --set options");
             *eq = '\0';
             a->options[a->n_options++] = (eb_option){argv[++i], eq + 1};
@@ -98,6 +103,39 @@ static int infer_check(const char *file, const eb_tensor *got, const eb_tensor *
                        eb_dtype_name(got->dtype), eb_shape_str(got, g, sizeof g));
 }
 
+/* Per-node times over PROFILE_RUNS runs, slowest first, with each node's share. */
+static int infer_profile(const eb_backend_i *b, void *session, const eb_tensor *in, size_t n_in,
+                         eb_tensor *out, size_t n_out, eb_err *err)
+{
+    eb_op_time discard, *t;
+    eb_backend_profile(b, session, &discard, 0); /* forget the first (cold) run */
+    for (int i = 0; i < PROFILE_RUNS; i++)
+        if (eb_backend_run(b, session, in, n_in, out, n_out, err) != 0)
+            return -1;
+    int n = eb_backend_profile(b, session, NULL, 0);
+    if (n <= 0)
+        return eb_errf(err, "backend %s does not profile nodes", b->name);
+    if (!(t = calloc((size_t)n, sizeof *t)))
+        return eb_errf(err, "out of memory");
+    n = eb_backend_profile(b, session, t, (size_t)n);
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += t[i].ms;
+    for (int i = 1; i < n; i++) /* insertion sort, slowest first: n is a graph's node count */
+        for (int j = i; j > 0 && t[j].ms > t[j - 1].ms; j--) {
+            eb_op_time x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    printf("%-40s %-20s %10s %7s\n", "node", "op_type", "ms_per_run", "share");
+    for (int i = 0; i < n; i++)
+        printf("%-40.40s %-20.20s %10.4f %6.1f%%\n", t[i].node, t[i].op_type, t[i].ms,
+               total > 0 ? 100 * t[i].ms / total : 0);
+    printf("%-40s %-20s %10.4f (mean of %d runs)\n", "total", "", total, PROFILE_RUNS);
+    free(t);
+    return 0;
+}
+
 static void infer_print(const eb_tensor *t)
 {
     char s[96];
@@ -133,6 +171,14 @@ int eb_cmd_infer(int argc, char **argv)
             goto out;
         }
 
+    if (a.profile) {
+        int declared = 0;
+        for (const eb_option_spec *o = b->options; o && o->key; o++)
+            declared |= strcmp(o->key, "profile") == 0;
+        if (!declared)
+            return eb_cmd_fail("infer: backend '%s' cannot profile nodes", b->name);
+        a.options[a.n_options++] = (eb_option){"profile", "1"};
+    }
     eb_config config = {.threads = a.threads,
                         .batch = a.n_inputs && given[0].ndim ? (int)given[0].shape[0] : 1,
                         .cores = "all",
@@ -187,6 +233,11 @@ int eb_cmd_infer(int argc, char **argv)
         }
     }
     if (eb_backend_run(b, session, in, io.n_inputs, out, io.n_outputs, &err) != 0) {
+        eb_cmd_fail("%s: %s", a.model, err.msg);
+        code = 1;
+        goto out;
+    }
+    if (a.profile && infer_profile(b, session, in, io.n_inputs, out, io.n_outputs, &err) != 0) {
         eb_cmd_fail("%s: %s", a.model, err.msg);
         code = 1;
         goto out;

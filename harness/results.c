@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csv.h>
 
@@ -147,6 +148,8 @@ struct eb_results {
     char *dir;
     char *results_path, *samples_path;
     FILE *results, *samples;
+    FILE *ops; /* opened on the first profiled trial */
+    char ops_path[4096];
 };
 
 const char *const *eb_results_columns(void)
@@ -330,6 +333,10 @@ int eb_results_open(eb_results **out, const char *dir, eb_err *err)
         eb_results_close(r);
         return -1;
     }
+    /* A run's files are all fresh: an ops.csv left by an earlier profiled run into the same
+     * directory would otherwise pass for this run's. */
+    snprintf(r->ops_path, sizeof r->ops_path, "%s/ops.csv", r->dir);
+    unlink(r->ops_path);
     results_put_row(r->results, results_names, RESULTS_NCOL);
     results_put_row(r->samples, samples_header, 7);
     if (results_check(r->results, r->results_path, err) ||
@@ -369,10 +376,36 @@ int eb_results_append(eb_results *r, const eb_result *row, const double *samples
     return results_check(r->samples, r->samples_path, err);
 }
 
+int eb_results_append_op(eb_results *r, const eb_result *row, const char *level,
+                         const char *node, const char *op_type, double ms, double share,
+                         eb_err *err)
+{
+    static const char *const header[] = {"run_id", "trial",   "variant", "backend",
+                                         "threads", "level",  "node",    "op_type",
+                                         "ms_per_run", "share"};
+    char trial[32], threads[32], msbuf[64], sharebuf[64];
+    if (!r->ops) {
+        snprintf(r->ops_path, sizeof r->ops_path, "%s/ops.csv", r->dir);
+        if (!(r->ops = fopen(r->ops_path, "w")))
+            return eb_errf(err, "%s: cannot write: %s", r->ops_path, strerror(errno));
+        results_put_row(r->ops, header, 10);
+    }
+    eb_result_field(row, "trial", trial, sizeof trial);
+    eb_result_field(row, "threads", threads, sizeof threads);
+    results_format_double(ms, "%.6f", msbuf, sizeof msbuf);
+    results_format_double(share, "%.4f", sharebuf, sizeof sharebuf);
+    const char *f[10] = {row->run_id, trial, row->variant, row->backend, threads,
+                         level,       node,  op_type,      msbuf,        sharebuf};
+    results_put_row(r->ops, f, 10);
+    return results_check(r->ops, r->ops_path, err);
+}
+
 void eb_results_close(eb_results *r)
 {
     if (!r)
         return;
+    if (r->ops)
+        fclose(r->ops);
     if (r->results)
         fclose(r->results);
     if (r->samples)

@@ -25,6 +25,13 @@ int eb_results_append(eb_results *r, const eb_result *row, const double *samples
                       eb_err *err);
 void eb_results_close(eb_results *r);
 
+/* Appends one line to DIR/ops.csv (created with its header on first use): run_id, trial,
+ * variant, backend, threads, level ("node" or "op_type"), node, op_type, ms_per_run, share
+ * (of the trial's profiled time). */
+int eb_results_append_op(eb_results *r, const eb_result *row, const char *level,
+                         const char *node, const char *op_type, double ms, double share,
+                         eb_err *err);
+
 /* Writes DIR/run.csv from n key/value pairs. */
 int eb_results_write_run(const char *dir, const eb_kv *kv, size_t n, eb_err *err);
 

@@ -38,13 +38,17 @@ static int runner_write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* The record on the pipe: the result, the sample count and samples, the op count and ops. */
 static void runner_child(const eb_trial *t, eb_result *r, int fd)
 {
     double *samples;
-    size_t n;
-    eb_trial_execute(t, r, &samples, &n);
+    size_t n, n_ops;
+    eb_op_record *ops;
+    eb_trial_execute(t, r, &samples, &n, &ops, &n_ops);
     int bad = runner_write_all(fd, r, sizeof *r) || runner_write_all(fd, &n, sizeof n) ||
-              runner_write_all(fd, samples, n * sizeof *samples);
+              runner_write_all(fd, samples, n * sizeof *samples) ||
+              runner_write_all(fd, &n_ops, sizeof n_ops) ||
+              runner_write_all(fd, ops, n_ops * sizeof *ops);
     /* _exit: the parent's stdio buffers and atexit handlers are not the child's to flush. */
     _exit(bad ? 3 : 0);
 }
@@ -101,8 +105,42 @@ static int runner_read_until(int fd, runner_buf *b, double deadline_ms, runner_t
     }
 }
 
+/* Parses the child's record; 0 when it is complete and consistent. */
+static int runner_parse_record(const runner_buf *b, eb_result *r, double **samples, size_t *n,
+                               eb_op_record **ops, size_t *n_ops)
+{
+    size_t at = sizeof *r + sizeof *n, count, op_count;
+    if (b->len < at)
+        return -1;
+    memcpy(&count, b->data + sizeof *r, sizeof count);
+    if (count > (b->len - at) / sizeof(double) || b->len - at - count * sizeof(double) <
+                                                     sizeof op_count)
+        return -1;
+    memcpy(&op_count, b->data + at + count * sizeof(double), sizeof op_count);
+    size_t ops_at = at + count * sizeof(double) + sizeof op_count;
+    if (op_count > (b->len - ops_at) / sizeof **ops ||
+        b->len != ops_at + op_count * sizeof **ops)
+        return -1;
+    *samples = malloc(count ? count * sizeof(double) : 1);
+    *ops = malloc(op_count ? op_count * sizeof **ops : 1);
+    if (!*samples || !*ops) {
+        free(*samples);
+        free(*ops);
+        *samples = NULL;
+        *ops = NULL;
+        return -1;
+    }
+    memcpy(r, b->data, sizeof *r);
+    memcpy(*samples, b->data + at, count * sizeof(double));
+    memcpy(*ops, b->data + ops_at, op_count * sizeof **ops);
+    *n = count;
+    *n_ops = op_count;
+    return 0;
+}
+
 static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples, size_t *n,
-                              runner_tick_fn tick, void *tick_ctx)
+                              eb_op_record **ops, size_t *n_ops, runner_tick_fn tick,
+                              void *tick_ctx)
 {
     int fds[2];
     runner_buf buf = {0};
@@ -110,6 +148,8 @@ static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples,
 
     *samples = NULL;
     *n = 0;
+    *ops = NULL;
+    *n_ops = 0;
     if (pipe(fds) != 0) {
         snprintf(r->status, sizeof r->status, "failed");
         snprintf(r->error, sizeof r->error, "cannot create a pipe: %s", strerror(errno));
@@ -137,19 +177,9 @@ static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
 
-    size_t header = sizeof *r + sizeof *n;
-    if (!timed_out && buf.len >= header) {
-        size_t count;
-        memcpy(&count, buf.data + sizeof *r, sizeof count);
-        if (buf.len == header + count * sizeof(double)) {
-            memcpy(r, buf.data, sizeof *r);
-            *n = count;
-            *samples = malloc(count ? count * sizeof(double) : 1);
-            if (*samples)
-                memcpy(*samples, buf.data + header, count * sizeof(double));
-            free(buf.data);
-            return;
-        }
+    if (!timed_out && runner_parse_record(&buf, r, samples, n, ops, n_ops) == 0) {
+        free(buf.data);
+        return;
     }
     free(buf.data);
     /* The child died or hung before it could report: that is the trial's result. */
@@ -221,6 +251,37 @@ static void runner_after_trial(runner_monitor *m, eb_result *r)
     r->temp_end_c = ts.temp_end_c;
     r->temp_max_c = ts.temp_max_c;
     r->freq_mhz_mean = ts.freq_mhz_mean;
+}
+
+/* OUT/ops.csv: per node, then per operator type (summed), with each one's share of the
+ * trial's profiled time. */
+static int runner_write_ops(eb_results *results, const eb_result *r, const eb_op_record *ops,
+                            size_t n, eb_err *err)
+{
+    double total = 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        total += ops[i].ms;
+    for (size_t i = 0; i < n; i++)
+        if (eb_results_append_op(results, r, "node", ops[i].node, ops[i].op_type, ops[i].ms,
+                                 total > 0 ? ops[i].ms / total : 0, err) != 0)
+            return -1;
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        double sum = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(ops[j].op_type, ops[i].op_type) == 0;
+        if (seen)
+            continue;
+        for (size_t j = i; j < n; j++)
+            if (strcmp(ops[j].op_type, ops[i].op_type) == 0)
+                sum += ops[j].ms;
+        if (eb_results_append_op(results, r, "op_type", "", ops[i].op_type, sum,
+                                 total > 0 ? sum / total : 0, err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* --- progress and summary ---------------------------------------------------------------- */
@@ -460,7 +521,8 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
                                 .energy = &st.energy,
                             };
                             double *samples, t0 = eb_now_ms();
-                            size_t n_samples;
+                            size_t n_samples, n_ops;
+                            eb_op_record *ops;
 
                             done++;
                             runner_identity(r, run_id, s, trial.variant, backend->name,
@@ -469,12 +531,14 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
                             if (show)
                                 runner_progress_start(stderr, done, total, r);
                             runner_before_trial(&st.mon, s, &st.energy, r);
-                            runner_fork_trial(&trial, r, &samples, &n_samples, runner_tick,
-                                              &st.mon);
+                            runner_fork_trial(&trial, r, &samples, &n_samples, &ops, &n_ops,
+                                              runner_tick, &st.mon);
                             runner_after_trial(&st.mon, r);
                             not_ok += strcmp(r->status, "ok") != 0;
-                            int bad = eb_results_append(st.results, r, samples, n_samples, err);
+                            int bad = eb_results_append(st.results, r, samples, n_samples, err) ||
+                                      runner_write_ops(st.results, r, ops, n_ops, err);
                             free(samples);
+                            free(ops);
                             if (bad) {
                                 code = 2;
                                 goto out;

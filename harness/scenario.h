@@ -35,6 +35,8 @@ typedef struct eb_measure {
     double timeout_s;     /* a trial's child is killed after this (default max_time + 120) */
     double precision;     /* > 0: stop early once p99's 95% interval is within this fraction
                              of p99 (after min_iterations and min_time); 0: off */
+    int profile;          /* time every node (backends that can: ref) into OUT/ops.csv; the
+                             per-node timers add a little to the trial's own latencies */
 } eb_measure;
 
 /* energy = { meter = "auto", idle = "1s", ... }: which meter reads joules (see meter.h). */

@@ -34,7 +34,7 @@ static const char *const rd_energy_keys[] = {"meter", "command", "rails", "read"
 static const char *const rd_variant_keys[] = {"name", "kind", "model", "base", NULL};
 static const char *const rd_measure_keys[] = {"warmup",   "min_iterations", "min_time",
                                               "max_time", "accuracy",       "timeout",
-                                              "precision", NULL};
+                                              "precision", "profile", NULL};
 static const char *const rd_server_keys[] = {"target_qps", "p99_ms", "duration", "search", NULL};
 static const char *const rd_cooldown_keys[] = {"below_c", "within_c_of_idle", "max_wait", "poll",
                                                NULL};
@@ -903,7 +903,8 @@ static int rd_measure(const eb_sc_reader *r, const rd_tab *top)
         rd_duration(r, &t, "max_time", &m->max_time_s, &has_max) ||
         rd_bool(r, &t, "accuracy", &m->accuracy) ||
         rd_duration(r, &t, "timeout", &m->timeout_s, &p) ||
-        rd_number(r, &t, "precision", &m->precision, &has_precision))
+        rd_number(r, &t, "precision", &m->precision, &has_precision) ||
+        rd_bool(r, &t, "profile", &m->profile))
         return -1;
     if (has_precision && !(m->precision > 0 && m->precision < 1)) {
         rd_get(r, &t, "precision");

@@ -242,6 +242,10 @@ static int trial_measure(trial_run *x, eb_perf *perf, eb_energy *energy, eb_resu
     double per_iter = trial_warmup(x);
     if (per_iter < 0)
         return -1;
+    if (x->t->measure->profile) {
+        eb_op_time discard;
+        eb_backend_profile(x->t->backend, x->session, &discard, 0); /* forget the warm-up */
+    }
     eb_meter_session *meter = energy ? eb_energy_start(energy, r) : NULL;
     eb_perf_start(perf);
     int rc = x->t->mode == EB_MODE_SERVER
@@ -262,7 +266,41 @@ static int trial_measure(trial_run *x, eb_perf *perf, eb_energy *energy, eb_resu
     return 0;
 }
 
-void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t *n_samples)
+/* Does the backend declare an option (so passing it cannot be refused as unknown)? */
+static int trial_backend_has_option(const eb_backend_i *b, const char *key)
+{
+    for (const eb_option_spec *o = b->options; o && o->key; o++)
+        if (strcmp(o->key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Copies the backend's per-node times (strings owned by its session) into records. */
+static void trial_collect_profile(const eb_trial *t, void *session, eb_op_record **ops,
+                                  size_t *n_ops)
+{
+    int n = eb_backend_profile(t->backend, session, NULL, 0);
+    eb_op_time *times = n > 0 ? calloc((size_t)n, sizeof *times) : NULL;
+    *ops = n > 0 ? calloc((size_t)n, sizeof **ops) : NULL;
+    if (!times || !*ops) {
+        free(times);
+        free(*ops);
+        *ops = NULL;
+        return;
+    }
+    n = eb_backend_profile(t->backend, session, times, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        snprintf((*ops)[i].node, sizeof (*ops)[i].node, "%s", times[i].node ? times[i].node : "");
+        snprintf((*ops)[i].op_type, sizeof (*ops)[i].op_type, "%s",
+                 times[i].op_type ? times[i].op_type : "");
+        (*ops)[i].ms = times[i].ms;
+    }
+    *n_ops = (size_t)n;
+    free(times);
+}
+
+void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t *n_samples,
+                      eb_op_record **ops, size_t *n_ops)
 {
     eb_err err = {{0}};
     eb_model model = {.path = t->variant->model, .format = "onnx"};
@@ -282,8 +320,18 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     long hwm, rss, rss_loaded;
     eb_perf perf;
 
+    eb_option options[64];
     *samples = NULL;
     *n_samples = 0;
+    *ops = NULL;
+    *n_ops = 0;
+    if (t->measure->profile && trial_backend_has_option(t->backend, "profile") &&
+        t->n_options < 63) {
+        memcpy(options, t->options, t->n_options * sizeof *options);
+        options[t->n_options] = (eb_option){"profile", "1"};
+        config.options = options;
+        config.n_options = t->n_options + 1;
+    }
     if (t->data) {
         hint.ndim = t->data->ndim + 1;
         hint.shape[0] = t->batch;
@@ -324,6 +372,8 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
                      .n_out = io.n_outputs, .err = &err};
     if (trial_measure(&run, &perf, t->energy, r, samples, n_samples) != 0)
         goto fail;
+    if (t->measure->profile)
+        trial_collect_profile(t, session, ops, n_ops);
     r->pss_kb = eb_memory_pss_kb(r->memory_note, sizeof r->memory_note);
     if (r->pss_kb >= 0)
         r->memory_note[0] = '\0'; /* the note carries reasons, not the source's name */

@@ -35,9 +35,18 @@ typedef struct eb_trial {
     eb_energy *energy;            /* may be NULL: no energy measurement */
 } eb_trial;
 
+/* Time per node from a profiled trial (measure.profile), copied out of the backend's session
+ * so it can cross the pipe to the parent. */
+typedef struct eb_op_record {
+    char node[128];
+    char op_type[48];
+    double ms; /* mean per run over the timed loop */
+} eb_op_record;
+
 /* Fills r's measurement fields (identity is the caller's) and returns the timed samples in ms
  * through *samples (malloc'd; NULL when none).  Failures set r->status = "failed" and
  * r->error; the function itself never exits. */
-void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t *n_samples);
+void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t *n_samples,
+                      eb_op_record **ops, size_t *n_ops);
 
 #endif

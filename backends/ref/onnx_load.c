@@ -806,8 +806,9 @@ static int load_node(ref_session *s, const Onnx__NodeProto *np, int index, eb_er
                        ref_node_label(nd, lbl, sizeof lbl), dom);
     nd->op = ref_op_from_name(nd->op_type);
     if (nd->op == REF_OP_UNKNOWN)
-        return eb_errf(err, "%s: operator not supported by ref (supported: %s)",
-                       ref_node_label(nd, lbl, sizeof lbl), ref_supported_ops());
+        return eb_errf(err, "%s: operator not supported by ref (`edgebench help ref` lists the "
+                            "operators it runs)",
+                       ref_node_label(nd, lbl, sizeof lbl));
     nd->n_in = (int)np->n_input;
     nd->n_out = (int)np->n_output;
     nd->in = malloc((np->n_input + 1) * sizeof *nd->in);

@@ -258,4 +258,5 @@ const eb_backend_i eb_backend_ref = {
     .facts = ref_facts,
     .profile = ref_profile,
     .close = ref_close,
+    .operators = ref_supported_ops,
 };

@@ -654,7 +654,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         return ref_set_out(s, nd, 0, x->dtype, x->ndim, shp, err);
     }
     default:
-        FAIL("operator not supported by ref (supported: %s)", ref_supported_ops());
+        FAIL("operator not supported by ref (`edgebench help ref` lists the operators it runs)");
     }
 }
 

@@ -14,6 +14,9 @@ The command line's simple commands: version, help, backends, info.
     latency_ms     float   default 1.0      * (glob)
     crash          string  default ""       * (glob)
 
+  $ $EDGEBENCH help ref | grep -o '^operators: Abs, Acos'
+  operators: Abs, Acos
+
   $ $EDGEBENCH help nosuchthing
   edgebench: no help for 'nosuchthing'; try a command (run, infer, backends, info) or a backend name
   [2]

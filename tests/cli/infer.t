@@ -57,7 +57,7 @@ domain, an operator ref lacks.
   domain exit 2 lines 1
   unsupported_op exit 2 lines 1
   $ $EDGEBENCH infer --backend ref $D/ref/bad_unsupported_op.onnx
-  edgebench: */bad_unsupported_op.onnx: node 'Erf_3' (op Erf): operator not supported by ref (supported: *) (glob)
+  edgebench: */bad_unsupported_op.onnx: node 'Det_3' (op Det): operator not supported by ref (`edgebench help ref` lists the operators it runs) (glob)
   [2]
   $ $EDGEBENCH infer --backend ref $D/ref/bad_garbage.onnx
   edgebench: */bad_garbage.onnx: not a valid ONNX file (truncated or not protobuf); re-export or re-download the model (glob)

@@ -66,10 +66,12 @@ the 10 ms p99 bound holds, and the achieved rate is near the target.
   single_stream   rate ok
   server 200 true rate ok
 
-With search = true the row also says the highest rate whose p99 stays within 10 ms.
+With search = true the row also says the highest rate whose p99 stays within 10 ms (below
+the 1,000/s a 1 ms service can reach at all; how far below depends on the load of the
+machine, so the bounds are loose).
 
   $ $EDGEBENCH run $S/server.lua --set search=true --out search -q
-  $ col search/results.csv max_qps_within_bound | awk 'NR == 2 {print ($1 > 300 && $1 < 1100) ? "found" : "off: " $1}'
+  $ col search/results.csv max_qps_within_bound | awk 'NR == 2 {print ($1 > 50 && $1 < 1100) ? "found" : "off: " $1}'
   found
 
 Early stop on precision: the loop ran past the 368 samples p99's interval needs, stopped far

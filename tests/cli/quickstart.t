@@ -43,3 +43,35 @@ a padded last batch when the batch does not divide the dataset (300 = 42 x 7 + 6
   1 1
   4 4
   7 7
+
+Profiling: measure.profile times every node into OUT/ops.csv, per node and per operator type,
+each with its share of the trial's profiled time (shares sum to 1 per trial and level).
+
+  $ $EDGEBENCH run tests/cli/scenarios/profile.lua --out $CRAMTMP/p -q
+  $ head -1 $CRAMTMP/p/ops.csv
+  run_id,trial,variant,backend,threads,level,node,op_type,ms_per_run,share
+  $ awk -F, 'NR > 1 && $6 == "op_type" {print $2, $8}' $CRAMTMP/p/ops.csv | sort
+  1 Conv
+  1 Flatten
+  1 Gemm
+  1 MaxPool
+  2 Conv
+  2 Flatten
+  2 Gemm
+  2 MaxPool
+  $ awk -F, 'NR > 1 {s[$2 " " $6] += $10} END {for (k in s) if (s[k] < 0.99 || s[k] > 1.01) print "shares of", k, "sum to", s[k]}' $CRAMTMP/p/ops.csv
+
+A run without profiling leaves no ops.csv behind, even in the same directory.
+
+  $ $EDGEBENCH run tests/cli/scenarios/batch.lua --out $CRAMTMP/p -q
+  $ test -e $CRAMTMP/p/ops.csv || echo "no ops.csv"
+  no ops.csv
+
+infer --profile prints the per-node table, slowest first; backends that cannot profile say so.
+
+  $ $EDGEBENCH infer --backend ref models/cnn.onnx --profile | head -2 | awk '{print $1, $2}'
+  node op_type
+  /4/Conv Conv
+  $ $EDGEBENCH infer --backend mock none --profile
+  edgebench: infer: backend 'mock' cannot profile nodes
+  [2]
