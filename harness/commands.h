@@ -9,6 +9,7 @@ int eb_cmd_infer(int argc, char **argv);
 int eb_cmd_backends(int argc, char **argv);
 int eb_cmd_info(int argc, char **argv);
 int eb_cmd_help(int argc, char **argv);
+int eb_cmd_report(int argc, char **argv);
 
 /* Prints "edgebench: <msg>" to stderr and returns 2 (usage or input error). */
 int eb_cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,7 @@ static const struct {
 } commands[] = {
     {"run", eb_cmd_run},           {"infer", eb_cmd_infer}, {"backends", eb_cmd_backends},
     {"info", eb_cmd_info},         {"help", eb_cmd_help},
+    {"report", eb_cmd_report},
 };
 
 int main(int argc, char **argv)

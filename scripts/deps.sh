@@ -7,6 +7,8 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config liblua5.4-dev libcsv-dev libhwloc-dev zlib1g-dev
             libprotobuf-c-dev protobuf-c-compiler libonnx-dev)
 test_pkgs=(libcmocka-dev python3-cram dataset-fashion-mnist libonnx-testdata)
+# edgebench report: plots (gnuplot, run as a process) and the page check in headless Chromium.
+test_pkgs+=(gnuplot-nox chromium)
 model_pkgs=(python3-torch python3-onnx python3-numpy python3-torchvision)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
