@@ -259,8 +259,8 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
         /* 1-D runs as 2-D with height 1: [N, C, W] has the layout of [N, C, 1, W] */
         int sp = x->ndim - 2;
         if ((sp != 1 && sp != 2) || w->ndim != x->ndim || (a->spatial_rank && a->spatial_rank != sp))
-            FAIL("only 1-D and 2-D convolution is supported, with attributes of that rank; "
-                 "input is %s, weight %s",
+            FAIL("this convolution is not supported by ref (1-D and 2-D are, with attributes "
+                 "of that rank); input is %s, weight %s",
                  ref_shape_str(x, b1, sizeof b1), ref_shape_str(w, b2, sizeof b2));
         int64_t g = a->group, c = x->shape[1], m = w->shape[0];
         int64_t kh = sp == 2 ? w->shape[2] : 1, kw = w->shape[x->ndim - 1];
