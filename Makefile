@@ -36,7 +36,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test unit cli crosscheck models clean
-all: bin/edgebench $(UNIT_BIN)
+all: bin/edgebench $(UNIT_BIN) build/conformance/onnx_node_tests
 
 $(DEPS_OK): scripts/deps.sh
 	@bash scripts/deps.sh
@@ -71,7 +71,7 @@ build/tests/%: tests/unit/%.c $(LIB_OBJ) | $(DEPS_OK)
 run: bin/edgebench
 	./bin/edgebench run scenarios/quickstart.lua
 
-test: bin/edgebench $(UNIT_BIN)
+test: bin/edgebench $(UNIT_BIN) build/conformance/onnx_node_tests
 	@bash tests/run.sh
 
 models: | $(DEPS_OK)

@@ -61,6 +61,18 @@ run_conformance() {
   echo "conf  pytorch cross-check: $p passed, $f failed"
   [ "$f" -eq 0 ] || cat "$out"
 
+  # ONNX's own node test suite (libonnx-testdata): every test of an operator ref supports must
+  # pass at the suite's tolerance; refused (a clear "not supported" for a dtype or attribute)
+  # and unsupported operators are listed by the runner, never counted as passes.
+  local node="$log/node.out"
+  build/conformance/onnx_node_tests >"$node" 2>&1
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$node" | tail -1)
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$node" | tail -1)
+  p=${p:-0} f=${f:-1}
+  passed=$((passed + p)) failed=$((failed + f))
+  echo "conf  ONNX node tests: $p passed, $f failed, $(sed -n 's/^refused: \([0-9]*\).*/\1/p' "$node") refused, $(sed -n 's/^unsupported: \([0-9]*\)$/\1/p' "$node") unsupported (make conformance lists them)"
+  [ "$f" -eq 0 ] || grep -v '^  ' "$node"
+
   # Real architectures (torchvision's mobilenet_v2, resnet18, ..., a transformer encoder at
   # opsets 11/13/17), exported with random weights: ref must equal PyTorch within 1e-3.
   local tv="$log/tv.out"
