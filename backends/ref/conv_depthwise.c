@@ -98,8 +98,17 @@ DW_CLONES static void dw_row(const eb_ref_conv2d *p, const float *const rows[3],
 }
 
 void eb_ref_dw3x3(const eb_ref_conv2d *p, const float *x, const float *w, const float *b,
-                  eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1)
+                  eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1,
+                  eb_ref_isa isa)
 {
+#if defined(__x86_64__)
+    if (isa == EB_REF_ISA_AVX512) {
+        eb_ref_dw3x3_avx512(p, x, w, b, act, lo, hi, y, c0, c1);
+        return;
+    }
+#else
+    (void)isa;
+#endif
     for (int64_t c = c0; c < c1; c++) {
         const float *xc = x + c * p->h * p->w;
         float *yc = y + c * p->oh * p->ow;

@@ -110,6 +110,8 @@ static int fold_read_bool(const eb_config *c, const char *key)
 int ref_prepare(ref_session *s, const eb_config *config, eb_err *err)
 {
     int n = s->n_nodes, rc = -1;
+    s->isa = eb_ref_isa_pick();
+    s->kernel = eb_ref_ukernel_for(s->isa, NULL);
     int *uses = calloc((size_t)s->n_vals + 1, sizeof *uses);
     int *reader = calloc((size_t)s->n_vals + 1, sizeof *reader);
     float *scale = NULL, *shift = NULL;

@@ -152,6 +152,7 @@ typedef struct conv_job {
     const float *x;
     float *y, *pb;
     int64_t cg, n_panels, per_task, pointwise;
+    eb_ref_isa isa;
 } conv_job;
 
 static void conv_pack_task(void *ctx, int64_t task, int thread)
@@ -176,7 +177,7 @@ static void conv_dw_task(void *ctx, int64_t task, int thread)
     if (c1 > j->p->c)
         c1 = j->p->c;
     eb_ref_dw3x3(j->p, j->x, j->pr->packed, j->pr->bias, j->pr->act, j->pr->lo, j->pr->hi, j->y,
-                 c0, c1);
+                 c0, c1, j->isa);
 }
 
 /* Tasks of `per` items each covering n items, about 4 per thread. */
@@ -197,7 +198,7 @@ void ref_conv_exec(ref_session *s, const ref_node *nd)
     float *y = s->vals[nd->out[0]].data;
     int threads = eb_ref_pool_threads(s->pool);
     int64_t cg = p->c / p->group, mg = p->m / p->group, ohw = p->oh * p->ow;
-    conv_job j = {.p = p, .pr = pr, .cg = cg, .pointwise = conv_is_pointwise(p)};
+    conv_job j = {.p = p, .pr = pr, .cg = cg, .pointwise = conv_is_pointwise(p), .isa = s->isa};
     if (pr->kind == REF_PREP_CONV_DW) {
         int64_t tasks = conv_split(p->c, threads, &j.per_task);
         for (int64_t n = 0; n < p->n; n++) {
@@ -217,7 +218,7 @@ void ref_conv_exec(ref_session *s, const ref_node *nd)
             j.x = x + (n * p->c + g * cg) * p->h * p->w;
             eb_ref_pool_run(s->pool, tasks, conv_pack_task, &j);
             eb_ref_epilogue ep = {.alpha = 1.0f, .bias_row = pr->bias + g * mg, .act = pr->act,
-                                  .lo = pr->lo, .hi = pr->hi};
+                                  .lo = pr->lo, .hi = pr->hi, .kernel = s->kernel};
             eb_ref_gemm_packed(mg, ohw, kdim, pr->packed + (size_t)g * per, j.pb,
                                y + (n * p->m + g * mg) * ohw, ohw, &ep, s->pool);
         }

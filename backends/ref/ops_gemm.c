@@ -21,18 +21,68 @@
 #define GEMM_NC 512 /* multiple of NR */
 #define GEMM_NB 128 /* eb_ref_sgemm's B block width on the stack */
 
-eb_ref_ukernel_fn eb_ref_ukernel_best(const char **name)
+int eb_ref_isa_supported(eb_ref_isa isa)
 {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        if (name)
-            *name = "avx2-fma";
-        return eb_ref_ukernel_avx2;
-    }
+    if (isa == EB_REF_ISA_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma");
+    if (isa == EB_REF_ISA_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return isa == EB_REF_ISA_PORTABLE;
+}
+
+const char *eb_ref_isa_name(eb_ref_isa isa)
+{
+    return isa == EB_REF_ISA_AVX512 ? "avx512" : isa == EB_REF_ISA_AVX2 ? "avx2" : "portable";
+}
+
+eb_ref_isa eb_ref_isa_pick(void)
+{
+    eb_ref_isa cap = EB_REF_ISA_AVX512;
+    const char *env = getenv("EDGEBENCH_REF_ISA");
+    if (env && strcmp(env, "portable") == 0)
+        cap = EB_REF_ISA_PORTABLE;
+    else if (env && strcmp(env, "avx2") == 0)
+        cap = EB_REF_ISA_AVX2;
+    for (int isa = cap; isa > EB_REF_ISA_PORTABLE; isa--)
+        if (eb_ref_isa_supported((eb_ref_isa)isa))
+            return (eb_ref_isa)isa;
+    return EB_REF_ISA_PORTABLE;
+}
+
+eb_ref_ukernel_fn eb_ref_ukernel_for(eb_ref_isa isa, const char **name)
+{
+    const char *n = "c";
+    eb_ref_ukernel_fn k = eb_ref_ukernel_c;
+#if defined(__x86_64__)
+    if (isa == EB_REF_ISA_AVX512)
+        n = "avx512f", k = eb_ref_ukernel_avx512;
+    else if (isa == EB_REF_ISA_AVX2)
+        n = "avx2-fma", k = eb_ref_ukernel_avx2;
+#else
+    (void)isa;
 #endif
     if (name)
-        *name = "c";
-    return eb_ref_ukernel_c;
+        *name = n;
+    return k;
+}
+
+int eb_ref_ukernel_nr(eb_ref_ukernel_fn k)
+{
+#if defined(__x86_64__)
+    if (k == eb_ref_ukernel_avx512)
+        return EB_REF_AVX512_SPAN * EB_REF_NR;
+#else
+    (void)k;
+#endif
+    return EB_REF_NR;
+}
+
+eb_ref_ukernel_fn eb_ref_ukernel_best(const char **name)
+{
+    return eb_ref_ukernel_for(eb_ref_isa_pick(), name);
 }
 
 static int64_t gemm_min(int64_t a, int64_t b)
@@ -47,8 +97,9 @@ static void gemm_block(eb_ref_ukernel_fn kern, int64_t mc, int64_t nc, int64_t k
                        const eb_ref_tile *t0, const float *brow, const float *bcol)
 {
     eb_ref_tile t = *t0;
-    for (int64_t j = 0; j < nc; j += EB_REF_NR) {
-        int nr = (int)gemm_min(EB_REF_NR, nc - j);
+    int64_t span = eb_ref_ukernel_nr(kern);
+    for (int64_t j = 0; j < nc; j += span) {
+        int nr = (int)gemm_min(span, nc - j);
         t.bcol = bcol ? bcol + j : NULL;
         for (int64_t i = 0; i < mc; i += EB_REF_MR) {
             int mr = (int)gemm_min(EB_REF_MR, mc - i);
@@ -238,6 +289,6 @@ void ref_gemm_exec(ref_session *s, const ref_node *nd)
     eb_ref_epilogue ep = {.alpha = at->alpha, .accumulate = p->c_into_y,
                           .bias_row = p->bias_is_row ? p->bias : NULL,
                           .bias_col = p->bias_is_row ? NULL : p->bias, .act = p->act,
-                          .lo = p->lo, .hi = p->hi};
+                          .lo = p->lo, .hi = p->hi, .kernel = s->kernel};
     eb_ref_gemm_packed(m, n, k, s->scratch, p->packed, y, n, &ep, s->pool);
 }

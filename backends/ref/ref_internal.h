@@ -99,9 +99,27 @@ void eb_ref_ukernel_c(int64_t kc, const float *a, const float *b, float *c, int6
 #if defined(__x86_64__)
 void eb_ref_ukernel_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                          int mr, int nr, const eb_ref_tile *t);
+/* gemm_kernel_avx512.c: takes nr up to EB_REF_AVX512_SPAN * NR, reading that many adjacent
+ * B panels of the k block (panel q at b + q * NR * kc); the others take nr <= NR. */
+#define EB_REF_AVX512_SPAN 4
+void eb_ref_ukernel_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                           int mr, int nr, const eb_ref_tile *t);
 #endif
-/* The fastest micro-kernel this CPU runs (AVX2+FMA when present, else portable C), and its
- * name ("avx2-fma", "c"). */
+/* Instruction sets ref's kernels come in.  eb_ref_isa_pick: the best one this CPU runs,
+ * capped by the environment variable EDGEBENCH_REF_ISA (portable|avx2|avx512, read at each
+ * call; a level the CPU lacks falls back to the best one below it), so tests and benchmarks
+ * can force every path on one machine.  Call it at open, not per kernel. */
+typedef enum eb_ref_isa { EB_REF_ISA_PORTABLE = 0, EB_REF_ISA_AVX2, EB_REF_ISA_AVX512 } eb_ref_isa;
+eb_ref_isa eb_ref_isa_pick(void);
+/* Whether this CPU runs isa (PORTABLE always). */
+int eb_ref_isa_supported(eb_ref_isa isa);
+const char *eb_ref_isa_name(eb_ref_isa isa);
+/* The micro-kernel of isa (which must be supported) and its name ("c", "avx2-fma",
+ * "avx512f"). */
+eb_ref_ukernel_fn eb_ref_ukernel_for(eb_ref_isa isa, const char **name);
+/* The widest nr kernel k accepts (a multiple of NR). */
+int eb_ref_ukernel_nr(eb_ref_ukernel_fn k);
+/* eb_ref_ukernel_for(eb_ref_isa_pick(), name). */
 eb_ref_ukernel_fn eb_ref_ukernel_best(const char **name);
 
 /* Whole-GEMM epilogue: C = (accumulate ? C : 0) + alpha * A * B + bias_row[i] + bias_col[j],
@@ -353,6 +371,8 @@ typedef struct ref_session {
     int profiling;
     double *prof_ns;   /* [n_nodes]: summed run time since the last profile() call */
     int64_t prof_runs; /* runs summed in prof_ns */
+    eb_ref_isa isa;           /* kernels' instruction set, chosen at open (eb_ref_isa_pick) */
+    eb_ref_ukernel_fn kernel; /* the GEMM micro-kernel of isa */
 } ref_session;
 
 /* Planned memory above this is refused at open: it is a corrupt or absurd model here. */
@@ -408,10 +428,18 @@ int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const 
                      eb_err *err);
 void ref_conv_exec(ref_session *s, const ref_node *nd);
 /* conv_depthwise.c: y = depthwise conv (group == c == m, 3x3, stride 1 or 2, dilation 1) of
- * channels [c0, c1), weights w[c][9], bias b[c] (may be NULL), then act. */
+ * channels [c0, c1), weights w[c][9], bias b[c] (may be NULL), then act; with the
+ * AVX-512 kernel (conv_depthwise_avx512.c) when isa is EB_REF_ISA_AVX512 (which the CPU
+ * must support), else the generic-vector one. */
 int eb_ref_dw3x3_fits(const eb_ref_conv2d *p);
 void eb_ref_dw3x3(const eb_ref_conv2d *p, const float *x, const float *w, const float *b,
-                  eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1);
+                  eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1,
+                  eb_ref_isa isa);
+#if defined(__x86_64__)
+void eb_ref_dw3x3_avx512(const eb_ref_conv2d *p, const float *x, const float *w,
+                         const float *b, eb_ref_act act, float lo, float hi, float *y,
+                         int64_t c0, int64_t c1);
+#endif
 /* conv_im2col.c: im2col of one image's group (cg channels) straight into packed-B panels
  * [p0, p1) of a K x (OH*OW) matrix (K = cg*kh*kw). */
 void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, float *pb,

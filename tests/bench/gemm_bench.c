@@ -151,12 +151,13 @@ int main(int argc, char **argv)
     }
     const char *kname = NULL, *from = NULL;
     eb_ref_ukernel_best(&kname);
-    int width = strcmp(kname, "avx2-fma") == 0 ? 8 : 4;
+    int width = strcmp(kname, "avx512f") == 0 ? 16 : strcmp(kname, "avx2-fma") == 0 ? 8 : 4;
     double mhz = bench_mhz(&from);
     double core_peak = mhz * 1e-3 * width * 2 * units; /* GFLOP/s of one core */
     printf("# kernel %s (%dx%d tiles), %d-float FMA x %d units at %.0f MHz (%s): peak %.1f "
            "GFLOP/s per thread\n",
-           kname, EB_REF_MR, EB_REF_NR, width, units, mhz, from, core_peak);
+           kname, EB_REF_MR, eb_ref_ukernel_nr(eb_ref_ukernel_best(NULL)), width, units, mhz,
+           from, core_peak);
     printf("# timed: eb_ref_gemm_packed on prepacked operands, best %g s batch of >= 20 ms\n",
            seconds);
     char buf[64];

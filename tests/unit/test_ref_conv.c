@@ -71,7 +71,7 @@ typedef struct ref_conv_shape {
 /* Runs the node path on a hand-built session; returns y (caller frees) and its kind. */
 static float *ref_conv_node(const eb_ref_conv2d *p, float *x, float *w, float *b,
                             const float *sc, const float *sh, eb_ref_act act, eb_ref_pool *pool,
-                            int *kind)
+                            eb_ref_isa isa, int *kind)
 {
     ref_value vals[4] = {0};
     vals[0] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_INPUT, .data = x};
@@ -84,7 +84,8 @@ static float *ref_conv_node(const eb_ref_conv2d *p, float *x, float *w, float *b
     vals[3] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_ACT, .data = y, .numel = ny};
     int in[3] = {0, 1, b ? 2 : -1}, out[1] = {3};
     ref_node nd = {.op = REF_OP_CONV, .n_in = 3, .n_out = 1, .in = in, .out = out, .conv = *p};
-    ref_session s = {.vals = vals, .n_vals = 4, .pool = pool};
+    ref_session s = {.vals = vals, .n_vals = 4, .pool = pool, .isa = isa,
+                     .kernel = eb_ref_ukernel_for(isa, NULL)};
     eb_err err = {0};
     assert_int_equal(ref_conv_prepare(&s, &nd, sc, sh, &err), 0);
     assert_non_null(nd.prep);
@@ -115,25 +116,33 @@ static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int
     size_t ny = (size_t)(p.n * p.m * p.oh * p.ow);
     double *want = malloc(ny * sizeof *want);
     ref_conv_naive(&p, x, w, b, bn ? sc : NULL, sh, act, want);
-    int kind = 0;
-    float *y = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, NULL, &kind);
-    if (want_kind && kind != want_kind)
-        fail_msg("c=%lld group=%lld: algorithm %d, want %d", (long long)p.c, (long long)p.group,
-                 kind, want_kind);
-    for (size_t i = 0; i < ny; i++)
-        if (fabs(y[i] - want[i]) > 1e-4 * (fabs(want[i]) > 1 ? fabs(want[i]) : 1))
-            fail_msg("n%lld c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld pad%lld g%lld bn%d "
-                     "act%d: y[%zu] = %.7g, want %.7g",
-                     (long long)cs->n, (long long)cs->c, (long long)cs->h, (long long)cs->w,
-                     (long long)cs->m, (long long)cs->kh, (long long)cs->kw, (long long)cs->s,
-                     (long long)cs->d, (long long)cs->pad, (long long)cs->group, bn, act, i,
-                     y[i], want[i]);
-    if (pool) {
-        float *y2 = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, pool, &kind);
-        assert_memory_equal(y, y2, ny * sizeof *y);
-        free(y2);
+    /* every kernel set this CPU runs: portable, AVX2, AVX-512 */
+    for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++) {
+        if (!eb_ref_isa_supported((eb_ref_isa)isa))
+            continue;
+        int kind = 0;
+        float *y = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, NULL,
+                                 (eb_ref_isa)isa, &kind);
+        if (want_kind && kind != want_kind)
+            fail_msg("c=%lld group=%lld: algorithm %d, want %d", (long long)p.c,
+                     (long long)p.group, kind, want_kind);
+        for (size_t i = 0; i < ny; i++)
+            if (fabs(y[i] - want[i]) > 1e-4 * (fabs(want[i]) > 1 ? fabs(want[i]) : 1))
+                fail_msg("%s: n%lld c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld pad%lld g%lld "
+                         "bn%d act%d: y[%zu] = %.7g, want %.7g",
+                         eb_ref_isa_name((eb_ref_isa)isa), (long long)cs->n, (long long)cs->c,
+                         (long long)cs->h, (long long)cs->w, (long long)cs->m, (long long)cs->kh,
+                         (long long)cs->kw, (long long)cs->s, (long long)cs->d,
+                         (long long)cs->pad, (long long)cs->group, bn, act, i, y[i], want[i]);
+        if (pool) {
+            float *y2 = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, pool,
+                                      (eb_ref_isa)isa, &kind);
+            assert_memory_equal(y, y2, ny * sizeof *y);
+            free(y2);
+        }
+        free(y);
     }
-    free(x), free(w), free(b), free(sc), free(sh), free(want), free(y);
+    free(x), free(w), free(b), free(sc), free(sh), free(want);
 }
 
 static void test_conv_gemm_shapes(void **state)
@@ -161,10 +170,10 @@ static void test_conv_gemm_shapes(void **state)
 static void test_conv_depthwise(void **state)
 {
     (void)state;
-    /* widths around the 8-wide vector body and its borders, both strides, odd pads */
-    for (int64_t w = 1; w <= 27; w += 2)
+    /* widths around the 8- and 16-wide vector bodies and their borders, both strides, pads */
+    for (int64_t w = 1; w <= 41; w += 2)
         for (int64_t s = 1; s <= 2; s++)
-            for (int64_t pad = 0; pad <= 1; pad++) {
+            for (int64_t pad = 0; pad <= 2; pad++) {
                 if (w + 2 * pad < 3)
                     continue;
                 ref_conv_shape cs = {2, 5, w > 5 ? w - 3 : 3, w, 5, 3, 3, s, 1, pad, 5};

@@ -1,7 +1,8 @@
 /* ref's packed GEMM against a naive double-precision loop: odd sizes, 1xN and Nx1, k not a
  * multiple of the tile or of the k block, transposed packing, every epilogue (alpha,
- * accumulate, row and column bias, Relu, Clip), both micro-kernels, and threaded runs equal
- * to single-threaded ones bit for bit (the same tiles in the same k order). */
+ * accumulate, row and column bias, Relu, Clip), every micro-kernel this CPU runs (portable,
+ * AVX2, AVX-512), the EDGEBENCH_REF_ISA switch, and threaded runs equal to single-threaded
+ * ones bit for bit (the same tiles in the same k order). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,13 +121,27 @@ static void test_gemm_packed_shapes(void **state)
         }
 }
 
+/* The kernels of every ISA this CPU runs; returns how many. */
+static int ref_gemm_kernels(eb_ref_ukernel_fn *k, const char **names)
+{
+    int n = 0;
+    for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++)
+        if (eb_ref_isa_supported((eb_ref_isa)isa)) {
+            k[n] = eb_ref_ukernel_for((eb_ref_isa)isa, &names[n]);
+            n++;
+        }
+    return n;
+}
+
 static void test_gemm_epilogues(void **state)
 {
     (void)state;
-    eb_ref_ukernel_fn kernels[2] = {eb_ref_ukernel_c, eb_ref_ukernel_best(NULL)};
-    for (int kk = 0; kk < 2; kk++)
+    eb_ref_ukernel_fn kernels[3];
+    const char *names[3];
+    int nk = ref_gemm_kernels(kernels, names);
+    for (int kk = 0; kk < nk; kk++)
         for (int e = 0; e < 16; e++)
-            for (int si = 3; si < 10; si += 3) {
+            for (int si = 3; si < 12; si += 2) {
                 ref_gemm_case c = {ref_gemm_sizes[si][0], ref_gemm_sizes[si][1],
                                    ref_gemm_sizes[si][2], 0, 1, e & 1 ? 0.75f : 1.0f,
                                    (e >> 1) & 1, (e >> 2) & 1, (e >> 3) & 1,
@@ -135,35 +150,80 @@ static void test_gemm_epilogues(void **state)
             }
 }
 
-/* Every tile shape of both kernels: mr 1..6, nr 1..16, with masked edges. */
+/* Every tile shape of every kernel against the portable one: mr 1..6, nr 1..the kernel's
+ * widest (64 for AVX-512, which reads several B panels), with masked edges. */
 static void test_gemm_kernels_agree(void **state)
 {
     (void)state;
-    eb_ref_ukernel_fn best = eb_ref_ukernel_best(NULL);
-    int64_t kc = 19;
-    float *a = ref_gemm_fill((size_t)(kc * EB_REF_MR), 21);
-    float *b = ref_gemm_fill((size_t)(kc * EB_REF_NR), 22);
-    float *bias = ref_gemm_fill(EB_REF_NR, 23);
-    for (int mr = 1; mr <= EB_REF_MR; mr++)
-        for (int nr = 1; nr <= EB_REF_NR; nr++)
-            for (int load = 0; load < 2; load++) {
-                float c1[EB_REF_MR * 20], c2[EB_REF_MR * 20];
-                for (int i = 0; i < EB_REF_MR * 20; i++)
-                    c1[i] = c2[i] = (float)i * 0.01f;
-                eb_ref_tile t = {.alpha = 1.5f, .load = load, .last = 1, .brow = bias,
-                                 .bcol = bias, .act = EB_REF_ACT_RELU};
-                eb_ref_ukernel_c(kc, a, b, c1, 20, mr, nr, &t);
-                best(kc, a, b, c2, 20, mr, nr, &t);
-                for (int i = 0; i < EB_REF_MR * 20; i++) {
-                    int inside = i / 20 < mr && i % 20 < nr;
-                    if (!inside && (c1[i] != (float)i * 0.01f || c2[i] != (float)i * 0.01f))
-                        fail_msg("mr=%d nr=%d: element %d outside the tile written", mr, nr, i);
-                    if (fabsf(c1[i] - c2[i]) > 1e-5f * (1 + fabsf(c1[i])))
-                        fail_msg("mr=%d nr=%d: element %d: c %g, best %g", mr, nr, i, c1[i],
-                                 c2[i]);
+    eb_ref_ukernel_fn kernels[3];
+    const char *names[3];
+    int nk = ref_gemm_kernels(kernels, names);
+    assert_true(nk >= 1);
+#if defined(__x86_64__)
+    /* this test is meant to cover the SIMD paths on the machines the project targets */
+    if (__builtin_cpu_supports("avx512f"))
+        assert_int_equal(nk, 3);
+#endif
+    enum { KC = 19, LDC = 70, SPAN = 4 * EB_REF_NR };
+    float *a = ref_gemm_fill((size_t)(KC * EB_REF_MR), 21);
+    float *b = ref_gemm_fill((size_t)(KC * SPAN), 22);
+    float *bias = ref_gemm_fill(SPAN, 23);
+    for (int kk = 1; kk < nk; kk++) {
+        int maxnr = eb_ref_ukernel_nr(kernels[kk]);
+        assert_true(maxnr <= SPAN);
+        for (int mr = 1; mr <= EB_REF_MR; mr++)
+            for (int nr = 1; nr <= maxnr; nr++)
+                for (int load = 0; load < 2; load++) {
+                    float c1[EB_REF_MR * LDC], c2[EB_REF_MR * LDC];
+                    for (int i = 0; i < EB_REF_MR * LDC; i++)
+                        c1[i] = c2[i] = (float)i * 0.01f;
+                    eb_ref_tile t = {.alpha = 1.5f, .load = load, .last = 1, .brow = bias,
+                                     .bcol = bias, .act = EB_REF_ACT_RELU};
+                    /* the portable kernel, one 16-column panel at a time */
+                    for (int j = 0; j < nr; j += EB_REF_NR) {
+                        eb_ref_tile tj = t;
+                        tj.bcol = bias + j;
+                        eb_ref_ukernel_c(KC, a, b + j * KC, c1 + j, LDC, mr,
+                                         nr - j < EB_REF_NR ? nr - j : EB_REF_NR, &tj);
+                    }
+                    kernels[kk](KC, a, b, c2, LDC, mr, nr, &t);
+                    for (int i = 0; i < EB_REF_MR * LDC; i++) {
+                        int inside = i / LDC < mr && i % LDC < nr;
+                        if (!inside && (c1[i] != (float)i * 0.01f || c2[i] != (float)i * 0.01f))
+                            fail_msg("%s mr=%d nr=%d: element %d outside the tile written",
+                                     names[kk], mr, nr, i);
+                        if (fabsf(c1[i] - c2[i]) > 1e-5f * (1 + fabsf(c1[i])))
+                            fail_msg("%s mr=%d nr=%d: element %d: c %g, simd %g", names[kk], mr,
+                                     nr, i, c1[i], c2[i]);
+                    }
                 }
-            }
+    }
     free(a), free(b), free(bias);
+}
+
+/* EDGEBENCH_REF_ISA caps the choice; an unknown value leaves the best. */
+static void test_gemm_isa_switch(void **state)
+{
+    (void)state;
+    const char *old = getenv("EDGEBENCH_REF_ISA");
+    char *saved = old ? strdup(old) : NULL;
+    unsetenv("EDGEBENCH_REF_ISA");
+    eb_ref_isa best = eb_ref_isa_pick();
+    assert_true(eb_ref_isa_supported(best));
+    setenv("EDGEBENCH_REF_ISA", "portable", 1);
+    assert_int_equal(eb_ref_isa_pick(), EB_REF_ISA_PORTABLE);
+    assert_ptr_equal(eb_ref_ukernel_best(NULL), eb_ref_ukernel_c);
+    setenv("EDGEBENCH_REF_ISA", "avx2", 1);
+    assert_int_equal(eb_ref_isa_pick(), best < EB_REF_ISA_AVX2 ? best : EB_REF_ISA_AVX2);
+    setenv("EDGEBENCH_REF_ISA", "avx512", 1);
+    assert_int_equal(eb_ref_isa_pick(), best);
+    setenv("EDGEBENCH_REF_ISA", "bogus", 1);
+    assert_int_equal(eb_ref_isa_pick(), best);
+    if (saved)
+        setenv("EDGEBENCH_REF_ISA", saved, 1);
+    else
+        unsetenv("EDGEBENCH_REF_ISA");
+    free(saved);
 }
 
 static void test_gemm_threads_equal(void **state)
@@ -176,11 +236,16 @@ static void test_gemm_threads_equal(void **state)
     for (size_t si = 0; si < 4; si++) {
         ref_gemm_case c = {sizes[si][0], sizes[si][1], sizes[si][2], 0, 0, 1.0f, 1, 1, 0,
                            EB_REF_ACT_RELU};
-        float *one, *two;
-        ref_gemm_run_case(&c, NULL, NULL, &one);
-        ref_gemm_run_case(&c, NULL, pool, &two);
-        assert_memory_equal(one, two, (size_t)(c.M * (c.N + 3)) * sizeof *one);
-        free(one), free(two);
+        eb_ref_ukernel_fn kernels[3];
+        const char *names[3];
+        int nk = ref_gemm_kernels(kernels, names);
+        for (int kk = 0; kk < nk; kk++) {
+            float *one, *two;
+            ref_gemm_run_case(&c, kernels[kk], NULL, &one);
+            ref_gemm_run_case(&c, kernels[kk], pool, &two);
+            assert_memory_equal(one, two, (size_t)(c.M * (c.N + 3)) * sizeof *one);
+            free(one), free(two);
+        }
     }
     eb_ref_pool_destroy(pool);
 }
@@ -218,7 +283,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_packed_shapes), cmocka_unit_test(test_gemm_epilogues),
-        cmocka_unit_test(test_gemm_kernels_agree), cmocka_unit_test(test_gemm_threads_equal),
+        cmocka_unit_test(test_gemm_kernels_agree), cmocka_unit_test(test_gemm_isa_switch),
+        cmocka_unit_test(test_gemm_threads_equal),
         cmocka_unit_test(test_sgemm_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
