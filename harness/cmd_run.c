@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "recommend.h"
+#include "run_data.h"
 #include "runner.h"
 #include "scenario.h"
 
@@ -67,6 +69,14 @@ int eb_cmd_run(int argc, char **argv)
     int code = eb_runner_run(&s, &opts, &err);
     if (code == 2)
         eb_cmd_fail("%s", err.msg);
+    /* What to ship, by the scenario's objective and constraints (as `edgebench report`). */
+    eb_run_data d;
+    if (code != 2 && !opts.quiet &&
+        eb_run_read(opts.out_dir ? opts.out_dir : s.output, &d, &err) == 0) {
+        printf("\n");
+        eb_recommend_print(stdout, &d, &err);
+        eb_run_free(&d);
+    }
     eb_scenario_free(&s);
     return code;
 }

@@ -5,7 +5,8 @@ say what happened.
 
 Four trials (2 variants x 2 thread counts); the on_trial hook sees each row.
 
-  $ $EDGEBENCH run $S/mock_ok.lua --out out
+  $ $EDGEBENCH run $S/mock_ok.lua --out out > stdout.txt
+  $ sed '/^recommendation:/,$d' stdout.txt
   hook: fast 1 ok=ok
   hook: fast 2 ok=ok
   hook: small 1 ok=ok
@@ -18,6 +19,15 @@ Four trials (2 variants x 2 thread counts); the on_trial hook sees each row.
   small            mock           2     1 * ok (glob)
   
   results: out/results.csv (4 trials, 0 not ok)
+  
+
+The run ends with what to ship by the scenario's objective (latency, here): one pick, and
+every other configuration as a runner-up or excluded with its reason.
+
+  $ sed -n '/^recommendation:/,$p' stdout.txt | awk '{print $1}' | sort | uniq -c
+        1 pick:
+        1 recommendation:
+        3 runner-up:
 
   $ head -1 out/results.csv | cut -d, -f1-31
   run_id,scenario,variant,kind,base,backend,threads,cores,batch,status,error,iterations,load_ms,first_ms,latency_mean_ms,latency_std_ms,latency_min_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_max_ms,throughput_ips,peak_rss_kb,base_rss_kb,model_bytes,params,nonzero_params,macs,accuracy_top1,accuracy_top5,accuracy_samples

@@ -1,4 +1,4 @@
--- Early stop: run until p99's 95% interval is within 5% of p99 (at least 368 samples, the
+-- Early stop: run until p99's 95% interval is within 25% of p99 (at least 368 samples, the
 -- fewest for which the upper bound exists), well before max_time.
 return scenario {
   name = "precision",
@@ -6,5 +6,5 @@ return scenario {
   variants = { { name = "v", kind = "original" } },
   backends = { "mock" },
   backend_options = { mock = { latency_ms = 0.2, jitter_ms = 0.02 } },
-  measure = { warmup = 0, min_iterations = 10, min_time = 0, max_time = "20s", precision = 0.05 },
+  measure = { warmup = 0, min_iterations = 10, min_time = 0, max_time = "20s", precision = 0.25 },
 }
