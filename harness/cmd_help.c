@@ -37,6 +37,32 @@ static const struct {
      "  --out DIR        where to write (default: RESULTS_DIR itself)\n"
      "  --format FMT     png (default) or svg plots; gnuplot missing: plots skipped, one warning\n"
      "Exit: 0 written, 2 usage error or RESULTS_DIR missing or not a run."},
+    {"compare", "edgebench compare BASE_DIR CURRENT_DIR [--threshold 5%] [--junit FILE] [--markdown FILE] [--force]",
+     "Did the current run regress against the base?  Trials are matched by identity (scenario,\n"
+     "variant, backend, threads, cores, batch, mode).  Latency: the ratio of medians\n"
+     "current/base with a seeded bootstrap 95% CI from the raw samples and a Mann-Whitney U\n"
+     "p-value; regressed only when p < 0.05 AND the whole CI is above 1 + threshold (improved:\n"
+     "below 1 - threshold).  Not comparable: missing on one side, a status other than ok, fewer\n"
+     "than 20 samples.  Runs from different devices (run.csv fingerprint) are refused.\n"
+     "  --threshold P            practical latency threshold, percent (default 5%)\n"
+     "  --accuracy-tolerance P   top-1 drop that regresses, in points (default 0.5)\n"
+     "  --memory-tolerance P     peak RSS growth that regresses, percent (default 10%)\n"
+     "  --energy-tolerance P     energy per inference growth that regresses (default 10%)\n"
+     "  --junit FILE             JUnit XML: one testcase per trial and metric\n"
+     "  --markdown FILE          Markdown summary (a CI comment)\n"
+     "  --force                  compare runs from different devices anyway\n"
+     "  -q, --quiet              no table on stdout\n"
+     "Exit: 0 no regression, 1 some metric regressed, 2 usage or input error."},
+    {"history", "edgebench history DIR... [--out DIR] [--threshold 5%] [--format png|svg]",
+     "p50/p99 of every configuration over many runs, oldest first (run.csv started_at), with\n"
+     "each run's git commit, and where a step change began: binary segmentation over the runs,\n"
+     "each split pooling the raw samples either side; flagged when the pooled medians differ by\n"
+     "more than the threshold and a Mann-Whitney test between the pools gives p < 0.01.\n"
+     "  --out DIR       write a gnuplot trend plot per configuration there (gnuplot is run as\n"
+     "                  a program; without it the plots are skipped with a warning)\n"
+     "  --threshold P   smallest step worth flagging, percent (default 5%)\n"
+     "  --format F      png (default) or svg\n"
+     "Exit: 0 (a step is reported, not an error: gate builds with compare), 2 bad input."},
     {"help", "edgebench help [COMMAND|BACKEND]", "Shows help for a command, or a backend's options."},
 };
 

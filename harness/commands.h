@@ -9,6 +9,8 @@ int eb_cmd_infer(int argc, char **argv);
 int eb_cmd_backends(int argc, char **argv);
 int eb_cmd_info(int argc, char **argv);
 int eb_cmd_help(int argc, char **argv);
+int eb_cmd_compare(int argc, char **argv);
+int eb_cmd_history(int argc, char **argv);
 int eb_cmd_report(int argc, char **argv);
 
 /* Prints "edgebench: <msg>" to stderr and returns 2 (usage or input error). */

@@ -10,6 +10,7 @@ static const struct {
 } commands[] = {
     {"run", eb_cmd_run},           {"infer", eb_cmd_infer}, {"backends", eb_cmd_backends},
     {"info", eb_cmd_info},         {"help", eb_cmd_help},
+    {"compare", eb_cmd_compare},   {"history", eb_cmd_history},
     {"report", eb_cmd_report},
 };
 
