@@ -167,7 +167,9 @@ static void nt_attribute(const Onnx__GraphProto *g, const char *test, char *out,
     snprintf(out, n, "%s", g->n_node ? g->node[0]->op_type : "?");
 }
 
-/* A TensorProto's values as doubles; -1 for types the runner does not read. */
+/* A TensorProto's values as doubles; -1 for types the runner does not read.  This repeats
+ * the element decoding of ref's loader (onnx_load.c) on purpose: the expected outputs must not
+ * be decoded by the code under test, or a decoding bug would cancel itself out. */
 static int nt_tensor_values(const Onnx__TensorProto *t, double **vals, size_t *n, int *ndim,
                             int64_t *dims)
 {
