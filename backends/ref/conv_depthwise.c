@@ -26,6 +26,15 @@ int eb_ref_dw3x3_fits(const eb_ref_conv2d *p)
            p->dw == 1 && (p->sh == 1 || p->sh == 2) && p->sw == p->sh;
 }
 
+int eb_ref_dw_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
+{
+    if (eb_ref_dw3x3_fits(p))
+        return 1;
+    return isa == EB_REF_ISA_AVX512 && p->group == p->c && p->m == p->c && p->kh >= 1 &&
+           p->kh <= 7 && p->kw >= 1 && p->kw <= 7 && p->dh == 1 && p->dw == 1 &&
+           (p->sh == 1 || p->sh == 2) && p->sw == p->sh;
+}
+
 static inline float dw_act(float v, eb_ref_act act, float lo, float hi)
 {
     if (act == EB_REF_ACT_RELU)

@@ -6,6 +6,8 @@
  *                                packed weights and bias; the BN disappears.
  *   Conv/Gemm -> Relu or Clip    when the producer's output feeds only the activation, it is
  *                                applied in the GEMM's (or depthwise kernel's) epilogue.
+ *   MatMul -> Add                a MatMul with a constant 2-D B is packed at open; an Add of
+ *                                a constant [N] vector after it becomes the column bias.
  *
  * The initializers themselves are never modified (they may be shared, and facts count them
  * as the file has them): the folded weights live only in the node's packed copy.  A node
@@ -97,6 +99,31 @@ static int fold_act(const ref_session *s, const ref_node *a, eb_ref_act *act, fl
     return 1;
 }
 
+/* MatMul -> Add of a constant [N] (or [1, N], ...) vector: the Add becomes the GEMM's
+ * column bias (nd->prep->bias), when the Add's output has the MatMul's shape.  1 when folded
+ * (bias set), 0 when not foldable, -1 out of memory. */
+static int fold_bias_add(const ref_session *s, ref_node *nd, const ref_node *add, eb_err *err)
+{
+    if (add->op != REF_OP_ADD || add->n_in != 2 || add->out[0] < 0)
+        return 0;
+    int other = add->in[0] == nd->out[0] ? add->in[1] : add->in[0];
+    if (other < 0 || other == nd->out[0])
+        return 0;
+    const ref_value *bv = &s->vals[other], *mv = &s->vals[nd->out[0]],
+                    *yv = &s->vals[add->out[0]];
+    if (!fold_static(bv) || (int64_t)bv->numel != nd->n || bv->ndim < 1 ||
+        bv->shape[bv->ndim - 1] != nd->n || yv->ndim != mv->ndim || yv->numel != mv->numel)
+        return 0;
+    for (int d = 0; d < mv->ndim; d++)
+        if (yv->shape[d] != mv->shape[d])
+            return 0;
+    nd->prep->bias = malloc((size_t)(nd->n + 1) * sizeof(float));
+    if (!nd->prep->bias)
+        return eb_errf(err, "out of memory preparing kernels");
+    memcpy(nd->prep->bias, bv->data, (size_t)nd->n * sizeof(float));
+    return 1;
+}
+
 static int fold_read_bool(const eb_config *c, const char *key)
 {
     const char *v = NULL;
@@ -154,6 +181,14 @@ int ref_prepare(ref_session *s, const eb_config *config, eb_err *err)
         } else if (nd->op == REF_OP_GEMM) {
             if (ref_gemm_prepare(s, nd, err) != 0)
                 goto done;
+        } else if (nd->op == REF_OP_MATMUL) {
+            if (ref_matmul_prepare(s, nd, err) != 0)
+                goto done;
+            int a = nd->prep ? fold_sole_consumer(s, uses, reader, nd->out[0]) : -1;
+            if (a >= 0 && fold_bias_add(s, nd, &s->nodes[a], err) < 0)
+                goto done;
+            if (a >= 0 && nd->prep->bias)
+                fold_merge(s, nd, i, &s->nodes[a]);
         }
         if (!nd->prep)
             continue;
@@ -180,6 +215,8 @@ void ref_prep_exec(ref_session *s, const ref_node *nd)
 {
     if (nd->prep->kind == REF_PREP_GEMM)
         ref_gemm_exec(s, nd);
+    else if (nd->prep->kind == REF_PREP_MATMUL)
+        ref_matmul_exec(s, nd);
     else
         ref_conv_exec(s, nd);
 }

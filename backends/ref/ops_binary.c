@@ -178,6 +178,22 @@ void ref_exec_binary(ref_session *s, const ref_node *nd)
     const ref_value *in[64];
     for (int i = 0; i < n_in; i++)
         in[i] = &s->vals[nd->in[i]];
+    if (nd->op == REF_OP_POW && n_in == 2 && in[0]->dtype == EB_F32 &&
+        in[1]->dtype == EB_F32 && in[1]->numel == 1 && in[0]->numel == y->numel) {
+        /* x ** scalar (LayerNorm's variance is Pow(x - mean, 2)): no index walk, and the
+         * common exponents without pow(); each gives what pow() in double, rounded, does */
+        const float *xa = in[0]->data;
+        float *ya = y->data, e = ((const float *)in[1]->data)[0];
+        if (e == 2.0f)
+            for (size_t i = 0; i < y->numel; i++)
+                ya[i] = (float)((double)xa[i] * xa[i]);
+        else if (e == 1.0f)
+            memmove(ya, xa, y->numel * sizeof *ya);
+        else
+            for (size_t i = 0; i < y->numel; i++)
+                ya[i] = (float)pow(xa[i], e);
+        return;
+    }
     int ints = 1; /* integer arithmetic when every data input is integer */
     for (int i = nd->op == REF_OP_WHERE ? 1 : 0; i < n_in; i++)
         if (in[i]->dtype != EB_I64)

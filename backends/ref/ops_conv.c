@@ -127,9 +127,9 @@ int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const 
             w[m * kdim + k] = w0[m * kdim + k] * sc;
         pr->bias[m] = (b0 ? b0[m] : 0.0f) * sc + (bn_shift ? bn_shift[m] : 0.0f);
     }
-    if (eb_ref_dw3x3_fits(p)) {
+    if (eb_ref_dw_fits(p, s->isa)) {
         pr->kind = REF_PREP_CONV_DW;
-        pr->packed = w; /* [c][9] as stored */
+        pr->packed = w; /* [c][kh*kw] as stored */
         return 0;
     }
     pr->kind = REF_PREP_CONV_GEMM;

@@ -292,3 +292,39 @@ void ref_gemm_exec(ref_session *s, const ref_node *nd)
                           .lo = p->lo, .hi = p->hi, .kernel = s->kernel};
     eb_ref_gemm_packed(m, n, k, s->scratch, p->packed, y, n, &ep, s->pool);
 }
+
+/* ---------------------------------------------------------------- MatMul, constant B */
+
+int ref_matmul_prepare(ref_session *s, ref_node *nd, eb_err *err)
+{
+    const ref_value *bv = &s->vals[nd->in[1]];
+    const ref_value *av = &s->vals[nd->in[0]];
+    if (bv->kind != REF_VAL_WEIGHT && bv->kind != REF_VAL_STATIC)
+        return 0;
+    if (bv->dtype != EB_F32 || av->dtype != EB_F32 || !bv->data || bv->ndim != 2 ||
+        nd->bc.ndim != 0)
+        return 0; /* batched B: exec.c's path */
+    ref_prep *p = calloc(1, sizeof *p);
+    if (!p)
+        return eb_errf(err, "out of memory packing MatMul weights");
+    nd->prep = p;
+    p->kind = REF_PREP_MATMUL;
+    int64_t n = nd->n, k = nd->k;
+    p->packed = aligned_alloc(64, ((eb_ref_pack_b_floats(k, n) + 1) * sizeof(float) + 63) / 64 * 64);
+    if (!p->packed)
+        return eb_errf(err, "out of memory packing MatMul weights");
+    eb_ref_pack_b(0, k, n, bv->data, n, p->packed);
+    p->scratch = eb_ref_pack_a_floats(nd->m, k);
+    return 0;
+}
+
+void ref_matmul_exec(ref_session *s, const ref_node *nd)
+{
+    const ref_prep *p = nd->prep;
+    int64_t m = nd->m, n = nd->n, k = nd->k;
+    eb_ref_pack_a(0, m, k, s->vals[nd->in[0]].data, k, s->scratch);
+    eb_ref_epilogue ep = {.alpha = 1.0f, .bias_col = p->bias, .act = p->act, .lo = p->lo,
+                          .hi = p->hi, .kernel = s->kernel};
+    eb_ref_gemm_packed(m, n, k, s->scratch, p->packed, s->vals[nd->out[0]].data, n, &ep,
+                       s->pool);
+}

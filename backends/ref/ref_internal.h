@@ -414,7 +414,7 @@ typedef struct ref_prep {
     float lo, hi;
     size_t scratch;       /* floats of s->scratch the node uses at run */
 } ref_prep;
-enum { REF_PREP_GEMM = 1, REF_PREP_CONV_GEMM, REF_PREP_CONV_DW };
+enum { REF_PREP_GEMM = 1, REF_PREP_CONV_GEMM, REF_PREP_CONV_DW, REF_PREP_MATMUL };
 
 int ref_prepare(ref_session *s, const eb_config *config, eb_err *err);
 /* Runs a node with nd->prep set (exec.c's ref_exec_node hands such nodes over). */
@@ -424,6 +424,10 @@ void ref_prepare_free(ref_session *s);
 /* ops_gemm.c / ops_conv.c: pack a node at open; run a prepared node. */
 int ref_gemm_prepare(ref_session *s, ref_node *nd, eb_err *err);
 void ref_gemm_exec(ref_session *s, const ref_node *nd);
+/* MatMul with a constant 2-D B (PyTorch's Linear at opset 13+): B packed at open; A's rows
+ * (every batch) are one GEMM.  A bias may be added later (p->bias, per column). */
+int ref_matmul_prepare(ref_session *s, ref_node *nd, eb_err *err);
+void ref_matmul_exec(ref_session *s, const ref_node *nd);
 int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const float *bn_shift,
                      eb_err *err);
 void ref_conv_exec(ref_session *s, const ref_node *nd);
@@ -432,6 +436,9 @@ void ref_conv_exec(ref_session *s, const ref_node *nd);
  * AVX-512 kernel (conv_depthwise_avx512.c) when isa is EB_REF_ISA_AVX512 (which the CPU
  * must support), else the generic-vector one. */
 int eb_ref_dw3x3_fits(const eb_ref_conv2d *p);
+/* Whether eb_ref_dw3x3 takes p with isa: 3x3 on every ISA; with AVX-512 also any depthwise
+ * kh x kw up to 7x7 (stride 1 or 2, dilation 1), weights w[c][kh*kw]. */
+int eb_ref_dw_fits(const eb_ref_conv2d *p, eb_ref_isa isa);
 void eb_ref_dw3x3(const eb_ref_conv2d *p, const float *x, const float *w, const float *b,
                   eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1,
                   eb_ref_isa isa);

@@ -182,6 +182,30 @@ static void test_conv_depthwise(void **state)
             }
 }
 
+/* Depthwise 5x5 and other sizes: the AVX-512 kernel where the CPU has it, else GEMM; both
+ * against the naive loop (ref_conv_check runs every ISA). */
+static void test_conv_depthwise_kxk(void **state)
+{
+    (void)state;
+    const int64_t ks[][2] = {{5, 5}, {7, 7}, {3, 5}, {1, 1}, {5, 3}};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        for (int64_t w = 4; w <= 40; w += 9)
+            for (int64_t s = 1; s <= 2; s++) {
+                int64_t pad = ks[i][1] / 2;
+                ref_conv_shape cs = {1, 6, w > 8 ? w - 5 : w, w, 6, ks[i][0], ks[i][1], s, 1, pad,
+                                     6};
+                if (w + 2 * pad < ks[i][1] || cs.h + 2 * pad < ks[i][0])
+                    continue;
+                ref_conv_check(&cs, (int)(w & 1), (eb_ref_act)(w % 3), 0, NULL);
+            }
+    eb_ref_conv2d p = {.n = 1, .c = 8, .h = 9, .w = 9, .m = 8, .kh = 5, .kw = 5, .sh = 1,
+                       .sw = 1, .dh = 1, .dw = 1, .group = 8};
+    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX512), 1);
+    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX2), 0);
+    p.dh = p.dw = 2;
+    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX512), 0);
+}
+
 static void test_conv_threads_equal(void **state)
 {
     (void)state;
@@ -219,14 +243,18 @@ static void test_conv_model_fusion_profile(void **state)
     (void)state;
     void *one = ref_conv_open_model(1, "0"), *two = ref_conv_open_model(2, "1");
     const ref_session *rs = two;
-    int fused = 0;
+    int fused = 0, adds = 0;
     for (int i = 0; i < rs->n_nodes; i++)
         if (rs->nodes[i].fused) {
             fused++;
+            /* the classifier's MatMul -> Add (bias) is merged too */
+            adds += strcmp(rs->nodes[i].op_type, "Add") == 0;
             assert_true(strcmp(rs->nodes[i].op_type, "BatchNormalization") == 0 ||
-                        strcmp(rs->nodes[i].op_type, "Relu") == 0);
+                        strcmp(rs->nodes[i].op_type, "Relu") == 0 ||
+                        strcmp(rs->nodes[i].op_type, "Add") == 0);
         }
-    assert_int_equal(fused, 3);
+    assert_int_equal(fused - adds, 3);
+    assert_int_equal(adds, 1);
     eb_io io;
     eb_backend_ref.io(one, &io);
     size_t nx = 1, ny = 1;
@@ -247,12 +275,13 @@ static void test_conv_model_fusion_profile(void **state)
     eb_op_time ops[32];
     assert_int_equal(eb_backend_ref.profile(one, ops, 32), 0);
     int n = eb_backend_ref.profile(two, ops, 32);
-    assert_int_equal(n, 9); /* 13 nodes - Constant (folded) - BN - 2 Relu */
+    assert_int_equal(n, 8); /* 13 nodes - Constant (folded) - BN - 2 Relu - MatMul's Add */
     double total = 0;
     for (int i = 0; i < n; i++) {
         assert_non_null(ops[i].node);
         assert_string_not_equal(ops[i].op_type, "Relu");
         assert_string_not_equal(ops[i].op_type, "BatchNormalization");
+        assert_string_not_equal(ops[i].op_type, "Add");
         assert_true(ops[i].ms >= 0);
         total += ops[i].ms;
     }
@@ -271,6 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_gemm_shapes),
         cmocka_unit_test(test_conv_depthwise),
+        cmocka_unit_test(test_conv_depthwise_kxk),
         cmocka_unit_test(test_conv_threads_equal),
         cmocka_unit_test(test_conv_model_fusion_profile),
     };
