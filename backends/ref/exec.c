@@ -205,6 +205,7 @@ void ref_exec_node(ref_session *s, const ref_node *nd)
     case REF_FAM_RESIZE: ref_exec_resize(s, nd); return;
     case REF_FAM_CONVT: ref_exec_convt(s, nd); return;
     case REF_FAM_RNN: ref_exec_rnn(s, nd); return;
+    case REF_FAM_QUANT: ref_exec_quant(s, nd); return;
     default: break;
     }
     if ((nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL) && nd->mode == 1) {

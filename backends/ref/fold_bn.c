@@ -146,6 +146,10 @@ int ref_prepare(ref_session *s, const eb_config *config, eb_err *err)
         eb_errf(err, "out of memory preparing kernels");
         goto done;
     }
+    /* issue 4: integer (QDQ) and sparse kernels take their nodes first, rewiring the graph,
+     * so the counts below see the result */
+    if (ref_qdq_fuse(s, config, err) != 0 || ref_sparse_prepare(s, config, err) != 0)
+        goto done;
     for (int i = 0; i < n; i++) {
         const ref_node *nd = &s->nodes[i];
         if (nd->folded)
@@ -160,7 +164,10 @@ int ref_prepare(ref_session *s, const eb_config *config, eb_err *err)
         ref_node *nd = &s->nodes[i];
         if (nd->folded || nd->n_out < 1 || nd->out[0] < 0)
             continue;
-        if (nd->op == REF_OP_CONV) {
+        if (nd->prep) {
+            if (nd->prep->kind == REF_PREP_QDQ)
+                continue; /* writes integers: no float activation to merge */
+        } else if (nd->op == REF_OP_CONV) {
             int64_t m = nd->conv.m;
             int bn = fold_sole_consumer(s, uses, reader, nd->out[0]);
             int fold = 0;
@@ -213,7 +220,11 @@ done:
 
 void ref_prep_exec(ref_session *s, const ref_node *nd)
 {
-    if (nd->prep->kind == REF_PREP_GEMM)
+    if (nd->prep->kind == REF_PREP_QDQ)
+        ref_qdq_exec(s, nd);
+    else if (nd->prep->kind == REF_PREP_SPARSE)
+        ref_sparse_exec(s, nd);
+    else if (nd->prep->kind == REF_PREP_GEMM)
         ref_gemm_exec(s, nd);
     else if (nd->prep->kind == REF_PREP_MATMUL)
         ref_matmul_exec(s, nd);
@@ -225,6 +236,8 @@ void ref_prepare_free(ref_session *s)
 {
     for (int i = 0; i < s->n_nodes; i++) {
         ref_prep *p = s->nodes[i].prep;
+        if (p && p->ext_free)
+            p->ext_free(p->ext);
         if (p)
             free(p->packed), free(p->bias), free(p);
         s->nodes[i].prep = NULL;

@@ -43,11 +43,14 @@ static const struct {
     {"ConstantOfShape", REF_OP_CONSTANTOFSHAPE},
     {"Conv", REF_OP_CONV},
     {"ConvTranspose", REF_OP_CONVTRANSPOSE},
+    {"ConvInteger", REF_OP_CONVINTEGER},
     {"Cos", REF_OP_COS},
     {"Cosh", REF_OP_COSH},
     {"DepthToSpace", REF_OP_DEPTHTOSPACE},
+    {"DequantizeLinear", REF_OP_DEQUANTIZELINEAR},
     {"Div", REF_OP_DIV},
     {"Dropout", REF_OP_DROPOUT},
+    {"DynamicQuantizeLinear", REF_OP_DYNAMICQUANTIZELINEAR},
     {"Elu", REF_OP_ELU},
     {"Equal", REF_OP_EQUAL},
     {"Erf", REF_OP_ERF},
@@ -80,6 +83,7 @@ static const struct {
     {"Log", REF_OP_LOG},
     {"LogSoftmax", REF_OP_LOGSOFTMAX},
     {"MatMul", REF_OP_MATMUL},
+    {"MatMulInteger", REF_OP_MATMULINTEGER},
     {"Max", REF_OP_MAX},
     {"MaxPool", REF_OP_MAXPOOL},
     {"Mean", REF_OP_MEAN},
@@ -94,6 +98,9 @@ static const struct {
     {"PRelu", REF_OP_PRELU},
     {"Pad", REF_OP_PAD},
     {"Pow", REF_OP_POW},
+    {"QLinearConv", REF_OP_QLINEARCONV},
+    {"QLinearMatMul", REF_OP_QLINEARMATMUL},
+    {"QuantizeLinear", REF_OP_QUANTIZELINEAR},
     {"RNN", REF_OP_RNN},
     {"Range", REF_OP_RANGE},
     {"Reciprocal", REF_OP_RECIPROCAL},
@@ -155,13 +162,15 @@ const char *ref_supported_ops(void)
 {
     return "Abs, Acos, Acosh, Add, And, ArgMax, ArgMin, Asin, Asinh, Atan, Atanh, AveragePool, "
            "BatchNormalization, BitShift, Cast, CastLike, Ceil, Celu, Clip, Concat, Constant, "
-           "ConstantOfShape, Conv, ConvTranspose, Cos, Cosh, DepthToSpace, Div, Dropout, Elu, "
+           "ConstantOfShape, Conv, ConvInteger, ConvTranspose, Cos, Cosh, DepthToSpace, "
+           "DequantizeLinear, Div, Dropout, DynamicQuantizeLinear, Elu, "
            "Equal, Erf, Exp, Expand, EyeLike, Flatten, Floor, GRU, Gather, GatherElements, "
            "Gemm, GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, HardSigmoid, "
            "HardSwish, Hardmax, Identity, InstanceNormalization, IsInf, IsNaN, LRN, LSTM, "
-           "LayerNormalization, LeakyRelu, Less, LessOrEqual, Log, LogSoftmax, MatMul, Max, "
+           "LayerNormalization, LeakyRelu, Less, LessOrEqual, Log, LogSoftmax, MatMul, "
+           "MatMulInteger, Max, "
            "MaxPool, Mean, MeanVarianceNormalization, Min, Mod, Mul, Neg, Not, OneHot, Or, "
-           "PRelu, Pad, Pow, RNN, Range, Reciprocal, ReduceL1, ReduceL2, ReduceLogSum, "
+           "PRelu, Pad, Pow, QLinearConv, QLinearMatMul, QuantizeLinear, RNN, Range, Reciprocal, ReduceL1, ReduceL2, ReduceLogSum, "
            "ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum, "
            "ReduceSumSquare, Relu, Reshape, Resize, Round, Selu, Shape, Shrink, Sigmoid, Sign, "
            "Sin, Sinh, Size, Slice, Softmax, Softplus, Softsign, SpaceToDepth, Split, Sqrt, "
@@ -195,6 +204,8 @@ ref_family ref_family_of(ref_op op)
         return REF_FAM_RESIZE;
     if (op == REF_OP_CONVTRANSPOSE)
         return REF_FAM_CONVT;
+    if (op >= REF_OP_QUANTIZELINEAR)
+        return REF_FAM_QUANT;
     return REF_FAM_RNN;
 }
 
@@ -354,6 +365,7 @@ static int tensor_load(const Onnx__TensorProto *t, ref_value *v, const char *wha
                        what, v->name, n, given);
     }
     v->dtype = is_float ? EB_F32 : EB_I64;
+    v->onnx_type = dt;
     v->data = malloc(n ? n * 8 : 8);
     if (!v->data)
         return eb_errf(err, "%s '%s': out of memory (%zu elements)", what, v->name, n);
@@ -588,7 +600,8 @@ static int node_attrs(ref_session *s, ref_node *nd, const Onnx__NodeProto *np, e
     a->kernel[0] = a->kernel[1] = 1;
     a->strides[0] = a->strides[1] = 1;
     a->dilations[0] = a->dilations[1] = 1;
-    if ((nd->op == REF_OP_CONV || nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL) &&
+    if ((nd->op == REF_OP_CONV || nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL ||
+         nd->op == REF_OP_QLINEARCONV || nd->op == REF_OP_CONVINTEGER) &&
         spatial_attrs(nd, np, err) != 0)
         return -1;
     a->group = attr_int(np, "group", 1);
@@ -777,6 +790,7 @@ static int load_input(ref_session *s, const Onnx__ValueInfoProto *vi, int batch,
     ref_value *v = &s->vals[idx];
     v->kind = REF_VAL_INPUT;
     v->dtype = in_dt;
+    v->onnx_type = (int)tt->elem_type;
     if (ref_value_set_shape(v, (int)tt->shape->n_dim, shape) != 0)
         return eb_errf(err, "graph input '%s' is absurdly large (over %llu bytes at batch %d)",
                        name, (unsigned long long)REF_MAX_BYTES, batch);

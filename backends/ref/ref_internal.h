@@ -224,13 +224,16 @@ typedef enum ref_op {
     REF_OP_HARDMAX, REF_OP_LRN, REF_OP_MVN,
     /* ops_resize.c, ops_convtranspose.c, ops_rnn.c */
     REF_OP_RESIZE, REF_OP_UPSAMPLE, REF_OP_CONVTRANSPOSE, REF_OP_LSTM, REF_OP_GRU, REF_OP_RNN,
+    /* quantized (ops_quant.c, issue 4) */
+    REF_OP_QUANTIZELINEAR, REF_OP_DEQUANTIZELINEAR, REF_OP_DYNAMICQUANTIZELINEAR,
+    REF_OP_QLINEARCONV, REF_OP_QLINEARMATMUL, REF_OP_CONVINTEGER, REF_OP_MATMULINTEGER,
     REF_OP_EXT_END,
 } ref_op;
 
 /* Which file handles an operator at or above REF_OP_EXT_FIRST. */
 typedef enum ref_family {
     REF_FAM_NONE = 0, REF_FAM_UNARY, REF_FAM_BINARY, REF_FAM_SHAPE, REF_FAM_REDUCE, REF_FAM_NORM,
-    REF_FAM_RESIZE, REF_FAM_CONVT, REF_FAM_RNN,
+    REF_FAM_RESIZE, REF_FAM_CONVT, REF_FAM_RNN, REF_FAM_QUANT,
 } ref_family;
 ref_family ref_family_of(ref_op op);
 
@@ -258,6 +261,11 @@ typedef struct ref_value {
     int is_output;
     size_t offset; /* arena offset for REF_VAL_ACT */
     void *data;
+    /* ONNX element type as the file declares it (initializers, Constants, graph inputs) or as
+     * ops_quant.c sets it (1 float, 2 uint8, 3 int8, 6 int32, 7 int64...); 0 when unknown.
+     * Integers are stored as int64 whatever this says; quantized operators read it to know
+     * the range they saturate to. */
+    int onnx_type;
 } ref_value;
 
 enum { REF_PAD_NOTSET, REF_PAD_VALID, REF_PAD_SAME_UPPER, REF_PAD_SAME_LOWER };
@@ -413,8 +421,30 @@ typedef struct ref_prep {
     eb_ref_act act;
     float lo, hi;
     size_t scratch;       /* floats of s->scratch the node uses at run */
+    /* issue 4: the int8 (qdq_fuse.c) and sparse (sparse_prep.c) kernels' own plan, freed
+     * with ext_free */
+    void *ext;
+    void (*ext_free)(void *ext);
 } ref_prep;
-enum { REF_PREP_GEMM = 1, REF_PREP_CONV_GEMM, REF_PREP_CONV_DW, REF_PREP_MATMUL };
+enum {
+    REF_PREP_GEMM = 1, REF_PREP_CONV_GEMM, REF_PREP_CONV_DW, REF_PREP_QDQ, REF_PREP_SPARSE,
+    REF_PREP_MATMUL
+};
+
+/* qdq_fuse.c: DequantizeLinear(q) -> Conv/Gemm/MatMul (weight DequantizeLinear(int8), folded
+ * at open) -> [Relu] -> QuantizeLinear becomes one integer node (REF_PREP_QDQ) reading q and
+ * writing the QuantizeLinear's output; its op_type gains "[int8]".  Option "qdq_fuse" (default
+ * on) turns it off.  sparse_prep.c: Gemm/MatMul/1x1-Conv with a constant weight whose share of
+ * zeros is at least option "sparse_threshold" (default 0.7; 1 or more disables) run on CSR
+ * kernels (REF_PREP_SPARSE; op_type gains "[sparse]").  Both run first in ref_prepare and
+ * leave nodes they do not take alone.  0, or -1 with err set. */
+int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err);
+void ref_qdq_exec(ref_session *s, const ref_node *nd);
+int ref_sparse_prepare(ref_session *s, const eb_config *config, eb_err *err);
+void ref_sparse_exec(ref_session *s, const ref_node *nd);
+/* Nodes on the sparse / int8 path (for facts and tests). */
+int ref_sparse_nodes(const ref_session *s);
+int ref_qdq_nodes(const ref_session *s);
 
 int ref_prepare(ref_session *s, const eb_config *config, eb_err *err);
 /* Runs a node with nd->prep set (exec.c's ref_exec_node hands such nodes over). */
@@ -510,6 +540,8 @@ int ref_infer_convt(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_convt(ref_session *s, const ref_node *nd);
 int ref_infer_rnn(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_rnn(ref_session *s, const ref_node *nd);
+int ref_infer_quant(ref_session *s, ref_node *nd, eb_err *err);
+void ref_exec_quant(ref_session *s, const ref_node *nd);
 /* ops_pool_nd.c: pools ops_pool.c does not run (3-D and up, integer MaxPool, Indices);
  * shape.c asks wanted() first, and infer sets nd->mode = 1 for exec.c. */
 int ref_pool_nd_wanted(const ref_session *s, const ref_node *nd);

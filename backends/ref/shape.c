@@ -205,6 +205,7 @@ static int infer_node(ref_session *s, ref_node *nd, eb_err *err)
     case REF_FAM_RESIZE: return ref_infer_resize(s, nd, err);
     case REF_FAM_CONVT: return ref_infer_convt(s, nd, err);
     case REF_FAM_RNN: return ref_infer_rnn(s, nd, err);
+    case REF_FAM_QUANT: return ref_infer_quant(s, nd, err);
     default: break;
     }
     if ((nd->op == REF_OP_MAXPOOL || nd->op == REF_OP_AVGPOOL) && ref_pool_nd_wanted(s, nd))
