@@ -37,4 +37,10 @@ void eb_result_init(eb_result *r)
     r->trial = -1;
     r->target_qps = r->achieved_qps = r->p99_bound_ms = r->max_qps_within_bound = NAN;
     r->p99_bound_met = -1;
+    r->weight_bytes = -1;
+    r->weight_bits = -1;
+    r->sparsity = NAN;
+    r->agreement_top1 = r->max_abs_diff = r->mean_abs_diff = NAN;
+    r->fidelity_samples = -1;
+    r->fidelity_trial = -1;
 }

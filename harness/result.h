@@ -66,6 +66,17 @@ typedef struct eb_result {
     int trial;
     double target_qps, achieved_qps, p99_bound_ms, max_qps_within_bound;
     int p99_bound_met; /* -1 no bound */
+    /* the model's weights, from its file (model_facts.h), and 1 - nonzero_params / params */
+    int64_t weight_bytes;
+    int weight_bits;   /* -1 unknown */
+    double sparsity;
+    /* the dataset the row was measured on: its name ("" without a dataset) */
+    char dataset[128];
+    /* fidelity against the variant's base on the same inputs (fidelity.h): NaN without a base
+     * trial to compare with; fidelity_trial is that trial's number */
+    double agreement_top1, max_abs_diff, mean_abs_diff;
+    long fidelity_samples;
+    int fidelity_trial;
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

@@ -7,7 +7,7 @@
  *   *_ms            milliseconds, 6 decimals (1 ns: the resolution of CLOCK_MONOTONIC; 4
  *                   decimals would round the mock backend's sub-microsecond overhead to 0)
  *   throughput_ips  inferences per second, 3 decimals
- *   accuracy_top*   a fraction in 0..1, 6 decimals
+ *   accuracy_top*   a fraction in 0..1, 6 decimals (also sparsity, agreement_top1)
  *   counts          integers
  *   other numbers   6 significant digits (latency_cv, watts, degrees)
  *   flags           true / false
@@ -123,7 +123,16 @@ typedef enum results_ctype {
     X("achieved_qps", RC_NUM, achieved_qps)                                                    \
     X("p99_bound_ms", RC_NUM, p99_bound_ms)                                                    \
     X("p99_bound_met", RC_BOOL, p99_bound_met)                                                 \
-    X("max_qps_within_bound", RC_NUM, max_qps_within_bound)
+    X("max_qps_within_bound", RC_NUM, max_qps_within_bound)                                    \
+    X("weight_bytes", RC_I64, weight_bytes)                                                    \
+    X("weight_bits", RC_INT, weight_bits)                                                      \
+    X("sparsity", RC_FRAC, sparsity)                                                           \
+    X("dataset", RC_STR, dataset)                                                              \
+    X("agreement_top1", RC_FRAC, agreement_top1)                                               \
+    X("max_abs_diff", RC_NUM, max_abs_diff)                                                    \
+    X("mean_abs_diff", RC_NUM, mean_abs_diff)                                                  \
+    X("fidelity_samples", RC_LONG, fidelity_samples)                                           \
+    X("fidelity_trial", RC_INT, fidelity_trial)
 
 typedef struct results_column {
     const char *name;

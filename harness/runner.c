@@ -16,6 +16,8 @@
 #include "cooldown.h"
 #include "device.h"
 #include "energy.h"
+#include "fidelity.h"
+#include "model_facts.h"
 #include "overhead.h"
 #include "results.h"
 #include "telemetry.h"
@@ -38,17 +40,23 @@ static int runner_write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
-/* The record on the pipe: the result, the sample count and samples, the op count and ops. */
+/* The record on the pipe: the result, the sample count and samples, the op count and ops,
+ * then the kept outputs' sample count, width and values (0, 0 when none were kept). */
 static void runner_child(const eb_trial *t, eb_result *r, int fd)
 {
     double *samples;
     size_t n, n_ops;
     eb_op_record *ops;
+    eb_trial_scores none = {0};
     eb_trial_execute(t, r, &samples, &n, &ops, &n_ops);
+    const eb_trial_scores *sc = t->scores && t->scores->values ? t->scores : &none;
     int bad = runner_write_all(fd, r, sizeof *r) || runner_write_all(fd, &n, sizeof n) ||
               runner_write_all(fd, samples, n * sizeof *samples) ||
               runner_write_all(fd, &n_ops, sizeof n_ops) ||
-              runner_write_all(fd, ops, n_ops * sizeof *ops);
+              runner_write_all(fd, ops, n_ops * sizeof *ops) ||
+              runner_write_all(fd, &sc->n, sizeof sc->n) ||
+              runner_write_all(fd, &sc->width, sizeof sc->width) ||
+              runner_write_all(fd, sc->values, sc->n * sc->width * sizeof *sc->values);
     /* _exit: the parent's stdio buffers and atexit handlers are not the child's to flush. */
     _exit(bad ? 3 : 0);
 }
@@ -105,9 +113,10 @@ static int runner_read_until(int fd, runner_buf *b, double deadline_ms, runner_t
     }
 }
 
-/* Parses the child's record; 0 when it is complete and consistent. */
+/* Parses the child's record; 0 when it is complete and consistent.  scores (may be NULL:
+ * the values are then checked and dropped) receives the kept outputs. */
 static int runner_parse_record(const runner_buf *b, eb_result *r, double **samples, size_t *n,
-                               eb_op_record **ops, size_t *n_ops)
+                               eb_op_record **ops, size_t *n_ops, eb_trial_scores *scores)
 {
     size_t at = sizeof *r + sizeof *n, count, op_count;
     if (b->len < at)
@@ -118,17 +127,30 @@ static int runner_parse_record(const runner_buf *b, eb_result *r, double **sampl
         return -1;
     memcpy(&op_count, b->data + at + count * sizeof(double), sizeof op_count);
     size_t ops_at = at + count * sizeof(double) + sizeof op_count;
-    if (op_count > (b->len - ops_at) / sizeof **ops ||
-        b->len != ops_at + op_count * sizeof **ops)
+    size_t sc_n, sc_width, sc_at = ops_at + op_count * sizeof **ops;
+    if (op_count > (b->len - ops_at) / sizeof **ops || b->len - sc_at < 2 * sizeof(size_t))
+        return -1;
+    memcpy(&sc_n, b->data + sc_at, sizeof sc_n);
+    memcpy(&sc_width, b->data + sc_at + sizeof sc_n, sizeof sc_width);
+    sc_at += 2 * sizeof(size_t);
+    if ((sc_width && sc_n > (b->len - sc_at) / sizeof(float) / sc_width) ||
+        b->len != sc_at + sc_n * sc_width * sizeof(float))
         return -1;
     *samples = malloc(count ? count * sizeof(double) : 1);
     *ops = malloc(op_count ? op_count * sizeof **ops : 1);
-    if (!*samples || !*ops) {
+    size_t sc_values = sc_n * sc_width;
+    float *values = scores && sc_values > 0 ? malloc(sc_values * sizeof(float)) : NULL;
+    if (!*samples || !*ops || (scores && sc_values > 0 && !values)) {
         free(*samples);
         free(*ops);
+        free(values);
         *samples = NULL;
         *ops = NULL;
         return -1;
+    }
+    if (values) {
+        memcpy(values, b->data + sc_at, sc_values * sizeof(float));
+        *scores = (eb_trial_scores){values, sc_n, sc_width};
     }
     memcpy(r, b->data, sizeof *r);
     memcpy(*samples, b->data + at, count * sizeof(double));
@@ -138,6 +160,7 @@ static int runner_parse_record(const runner_buf *b, eb_result *r, double **sampl
     return 0;
 }
 
+/* t->scores, when set, receives the kept outputs in the parent (values NULL when none). */
 static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples, size_t *n,
                               eb_op_record **ops, size_t *n_ops, runner_tick_fn tick,
                               void *tick_ctx)
@@ -150,6 +173,8 @@ static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples,
     *n = 0;
     *ops = NULL;
     *n_ops = 0;
+    if (t->scores)
+        *t->scores = (eb_trial_scores){0};
     if (pipe(fds) != 0) {
         snprintf(r->status, sizeof r->status, "failed");
         snprintf(r->error, sizeof r->error, "cannot create a pipe: %s", strerror(errno));
@@ -177,7 +202,7 @@ static void runner_fork_trial(const eb_trial *t, eb_result *r, double **samples,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
 
-    if (!timed_out && runner_parse_record(&buf, r, samples, n, ops, n_ops) == 0) {
+    if (!timed_out && runner_parse_record(&buf, r, samples, n, ops, n_ops, t->scores) == 0) {
         free(buf.data);
         return;
     }
@@ -286,10 +311,12 @@ static int runner_write_ops(eb_results *results, const eb_result *r, const eb_op
 
 /* --- progress and summary ---------------------------------------------------------------- */
 
-static void runner_progress_start(FILE *f, size_t i, size_t n, const eb_result *r)
+/* own_data: the row is measured on a variant's own dataset, which the line then names. */
+static void runner_progress_start(FILE *f, size_t i, size_t n, const eb_result *r, int own_data)
 {
-    fprintf(f, "[%zu/%zu] %s on %s, %d thread%s, cores %s, batch %d ...\n", i, n, r->variant,
-            r->backend, r->threads, r->threads == 1 ? "" : "s", r->cores, r->batch);
+    fprintf(f, "[%zu/%zu] %s on %s, %d thread%s, cores %s, batch %d%s%s ...\n", i, n,
+            r->variant, r->backend, r->threads, r->threads == 1 ? "" : "s", r->cores, r->batch,
+            own_data ? ", dataset " : "", own_data ? r->dataset : "");
     fflush(f);
 }
 
@@ -306,17 +333,22 @@ static void runner_progress_end(FILE *f, const eb_result *r, double elapsed_ms)
     fflush(f);
 }
 
-static void runner_summary_row(FILE *f, const eb_result *r)
+static void runner_summary_row(FILE *f, const eb_result *r, const char *scenario_data)
 {
-    char top1[16] = "-";
+    char top1[16] = "-", label[300];
+    /* A row on a variant's own dataset names it, so a base's two rows tell apart. */
+    if (r->dataset[0] && strcmp(r->dataset, scenario_data) != 0)
+        snprintf(label, sizeof label, "%s [%s]", r->variant, r->dataset);
+    else
+        snprintf(label, sizeof label, "%s", r->variant);
     if (!isnan(r->accuracy_top1))
         snprintf(top1, sizeof top1, "%.2f%%", 100 * r->accuracy_top1);
     if (strcmp(r->status, "ok") == 0)
-        fprintf(f, "%-16s %-8s %7d %5d %10.3f %10.3f %10.1f %8s %10ld  ok\n", r->variant,
+        fprintf(f, "%-16s %-8s %7d %5d %10.3f %10.3f %10.1f %8s %10ld  ok\n", label,
                 r->backend, r->threads, r->batch, r->latency.p50, r->latency.p99,
                 r->throughput_ips, top1, r->peak_rss_kb);
     else
-        fprintf(f, "%-16s %-8s %7d %5d %10s %10s %10s %8s %10s  %s\n", r->variant, r->backend,
+        fprintf(f, "%-16s %-8s %7d %5d %10s %10s %10s %8s %10s  %s\n", label, r->backend,
                 r->threads, r->batch, "-", "-", "-", "-", "-", r->status);
 }
 
@@ -385,19 +417,24 @@ static int runner_write_meta(const char *dir, const eb_scenario *s, const eb_run
 
 /* --- the plan ---------------------------------------------------------------------------- */
 
-static size_t runner_backend_options(const eb_scenario *s, const char *backend, eb_option *opts,
-                                     size_t max)
+/* The scenario's options for this backend, then the variant's own (later ones win). */
+static size_t runner_backend_options(const eb_scenario *s, const eb_variant *v,
+                                     const char *backend, eb_option *opts, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_options && n < max; i++)
         if (strcmp(s->options[i].backend, backend) == 0)
             opts[n++] = (eb_option){s->options[i].key, s->options[i].value};
+    for (size_t i = 0; i < v->n_options && n < max; i++)
+        if (strcmp(v->options[i].backend, backend) == 0)
+            opts[n++] = (eb_option){v->options[i].key, v->options[i].value};
     return n;
 }
 
 static void runner_identity(eb_result *r, const char *run_id, const eb_scenario *s,
                             const eb_variant *v, const char *backend, int threads,
-                            const char *cores, int batch, eb_load_mode mode, int trial)
+                            const char *cores, int batch, eb_load_mode mode, int trial,
+                            const char *dataset)
 {
     eb_result_init(r);
     snprintf(r->mode, sizeof r->mode, "%s", eb_load_mode_name(mode));
@@ -409,33 +446,217 @@ static void runner_identity(eb_result *r, const char *run_id, const eb_scenario 
     snprintf(r->base, sizeof r->base, "%s", v->base ? v->base : "");
     snprintf(r->backend, sizeof r->backend, "%s", backend);
     snprintf(r->cores, sizeof r->cores, "%s", cores);
+    snprintf(r->dataset, sizeof r->dataset, "%s", dataset ? dataset : "");
     r->threads = threads;
     r->batch = batch;
 }
 
+static int runner_str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Two descriptions of the same data (then it loads once). */
+static int runner_spec_equal(const eb_dataset_spec *a, const eb_dataset_spec *b)
+{
+    return a->kind == b->kind && runner_str_eq(a->name, b->name) &&
+           runner_str_eq(a->images, b->images) && runner_str_eq(a->labels, b->labels) &&
+           runner_str_eq(a->x, b->x) && runner_str_eq(a->y, b->y) &&
+           runner_str_eq(a->path, b->path) && runner_str_eq(a->label_column, b->label_column) &&
+           a->header == b->header && a->ndim == b->ndim &&
+           memcmp(a->shape, b->shape, sizeof a->shape) == 0 && a->count == b->count &&
+           a->seed == b->seed && a->scale == b->scale && a->n_mean == b->n_mean &&
+           a->n_std == b->n_std && memcmp(a->mean, b->mean, sizeof a->mean) == 0 &&
+           memcmp(a->std, b->std, sizeof a->std) == 0 && a->reshape_ndim == b->reshape_ndim &&
+           memcmp(a->reshape, b->reshape, sizeof a->reshape) == 0 && a->limit == b->limit;
+}
+
+/* The dataset column: the description's name, else its file's name, else its kind. */
+static void runner_dataset_name(const eb_dataset_spec *d, char *buf, size_t n)
+{
+    const char *file = d->images ? d->images : d->x ? d->x : d->path;
+    if (d->name)
+        snprintf(buf, n, "%s", d->name);
+    else if (file)
+        snprintf(buf, n, "%s", strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
+    else
+        snprintf(buf, n, "random");
+}
+
+/* A dataset of the run: loaded once in the parent, shared by the trials measured on it. */
+typedef struct runner_data {
+    const eb_dataset_spec *spec;
+    eb_dataset data;
+    int loaded;
+    char name[128];
+} runner_data;
+
+/* One row of the plan before the sweep over backends, threads, cores, batches and modes. */
+typedef struct runner_entry {
+    size_t variant;
+    long data; /* index into the run's datasets, -1 none */
+} runner_entry;
+
 /* The run's shared state, opened before the first trial and closed after the last. */
 typedef struct runner_state {
-    eb_dataset data;
-    int has_data;
+    runner_data *data;
+    size_t n_data;
+    runner_entry *plan;
+    size_t n_plan;
+    eb_weight_facts *weights; /* per variant; weight_bits -1 when unknown */
     eb_results *results;
     eb_energy energy;
     int has_energy;
     runner_monitor mon;
     runner_facts facts;
     eb_result *rows;
+    runner_entry *row_entry;   /* per trial: what it measured */
+    eb_trial_scores *scores;   /* per trial: kept outputs (only a base's are kept past its
+                                * own fidelity) */
 } runner_state;
+
+/* The index of v's dataset among the run's (adding it when new), or -1 without one. */
+static long runner_data_index(runner_state *st, const eb_dataset_spec *spec)
+{
+    for (size_t i = 0; i < st->n_data; i++)
+        if (runner_spec_equal(st->data[i].spec, spec))
+            return (long)i;
+    st->data[st->n_data].spec = spec;
+    runner_dataset_name(spec, st->data[st->n_data].name, sizeof st->data[st->n_data].name);
+    return (long)st->n_data++;
+}
+
+static int runner_plan_has(const runner_state *st, size_t v, long data)
+{
+    for (size_t i = 0; i < st->n_plan; i++)
+        if (st->plan[i].variant == v && st->plan[i].data == data)
+            return 1;
+    return 0;
+}
+
+static long runner_base_index(const eb_scenario *s, size_t v)
+{
+    for (size_t j = 0; s->variants[v].base && j < s->n_variants; j++)
+        if (strcmp(s->variants[j].name, s->variants[v].base) == 0)
+            return (long)j;
+    return -1;
+}
+
+/* Variants in a stable topological order by base (every base before the variants derived
+ * from it); each on its own dataset or the scenario's, and a base also on the own dataset of
+ * every variant derived from it, so the two compare on the same inputs. */
+static int runner_plan(runner_state *st, const eb_scenario *s, eb_err *err)
+{
+    size_t n = s->n_variants, at = 0;
+    long *base_of = calloc(n, sizeof *base_of);
+    size_t *order = calloc(n, sizeof *order);
+    st->data = calloc(n + 1, sizeof *st->data);
+    st->plan = calloc(2 * n, sizeof *st->plan);
+    if (!base_of || !order || !st->data || !st->plan) {
+        free(base_of);
+        free(order);
+        return eb_errf(err, "out of memory planning %zu variants", n);
+    }
+    for (size_t v = 0; v < n; v++)
+        base_of[v] = runner_base_index(s, v);
+    if (eb_fidelity_order(base_of, n, order, &at) != 0) {
+        free(base_of);
+        free(order);
+        return eb_errf(err, "%s: the bases of the variants form a cycle through '%s'; a base "
+                       "must lead back to a variant without one", s->path, s->variants[at].name);
+    }
+    long scenario_data = s->has_dataset ? runner_data_index(st, &s->dataset) : -1;
+    for (size_t k = 0; k < n; k++) {
+        size_t v = order[k];
+        const eb_variant *var = &s->variants[v];
+        long own = var->has_dataset ? runner_data_index(st, &var->dataset) : scenario_data;
+        if (!runner_plan_has(st, v, own))
+            st->plan[st->n_plan++] = (runner_entry){v, own};
+        for (size_t w = 0; w < n; w++) {
+            if (base_of[w] != (long)v || !s->variants[w].has_dataset)
+                continue;
+            long theirs = runner_data_index(st, &s->variants[w].dataset);
+            if (!runner_plan_has(st, v, theirs))
+                st->plan[st->n_plan++] = (runner_entry){v, theirs};
+        }
+    }
+    free(base_of);
+    free(order);
+    return 0;
+}
+
+/* Is variant v the base of another (so its outputs are kept for comparison)? */
+static int runner_is_base(const eb_scenario *s, size_t v)
+{
+    for (size_t w = 0; w < s->n_variants; w++)
+        if (s->variants[w].base && strcmp(s->variants[w].base, s->variants[v].name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fidelity of trial i against its base's trial on the same backend, threads, cores, batch,
+ * mode and dataset; else the base's trial on that dataset and backend; else any of the base's
+ * on that dataset.  Rows stay empty when the base has no outputs to compare with. */
+static void runner_fidelity(runner_state *st, const eb_scenario *s, size_t i)
+{
+    eb_result *r = &st->rows[i];
+    const eb_trial_scores *mine = &st->scores[i];
+    long base = runner_base_index(s, st->row_entry[i].variant);
+    long best = -1;
+    int best_score = -1;
+    if (base < 0 || !mine->values)
+        return;
+    for (size_t j = 0; j < i; j++) {
+        const eb_result *b = &st->rows[j];
+        if (st->row_entry[j].variant != (size_t)base ||
+            st->row_entry[j].data != st->row_entry[i].data || !st->scores[j].values)
+            continue;
+        int score = strcmp(b->backend, r->backend) == 0 ? 1 : 0;
+        if (score && b->threads == r->threads && strcmp(b->cores, r->cores) == 0 &&
+            b->batch == r->batch && strcmp(b->mode, r->mode) == 0)
+            score = 2;
+        if (score > best_score) {
+            best_score = score;
+            best = (long)j;
+        }
+    }
+    if (best < 0)
+        return;
+    const eb_trial_scores *theirs = &st->scores[best];
+    eb_fidelity f;
+    if (eb_fidelity_compare(mine->values, mine->n, mine->width, theirs->values, theirs->n,
+                            theirs->width, &f) != 0)
+        return;
+    r->agreement_top1 = f.agreement_top1;
+    r->max_abs_diff = f.max_abs_diff;
+    r->mean_abs_diff = f.mean_abs_diff;
+    r->fidelity_samples = f.samples;
+    r->fidelity_trial = st->rows[best].trial;
+}
 
 static int runner_open(runner_state *st, eb_scenario *s, const eb_run_opts *o, const char *dir,
                        size_t total, eb_err *err)
 {
     char path[4096];
     st->rows = calloc(total ? total : 1, sizeof *st->rows);
-    if (!st->rows)
+    st->row_entry = calloc(total ? total : 1, sizeof *st->row_entry);
+    st->scores = calloc(total ? total : 1, sizeof *st->scores);
+    st->weights = calloc(s->n_variants ? s->n_variants : 1, sizeof *st->weights);
+    if (!st->rows || !st->row_entry || !st->scores || !st->weights)
         return eb_errf(err, "out of memory for %zu trials", total);
-    if (s->has_dataset) {
-        if (eb_dataset_load(&s->dataset, &st->data, err) != 0)
-            return eb_err_prefix(err, "%s: dataset", s->path);
-        st->has_data = 1;
+    for (size_t i = 0; i < st->n_data; i++) {
+        if (eb_dataset_load(st->data[i].spec, &st->data[i].data, err) != 0)
+            return eb_err_prefix(err, "%s: dataset %s", s->path, st->data[i].name);
+        st->data[i].loaded = 1;
+    }
+    /* Read here, not in the trial: parsing the model would count in the trial's memory. */
+    for (size_t v = 0; v < s->n_variants; v++) {
+        eb_err ignored;
+        if (!s->variants[v].model ||
+            eb_weight_facts_read(s->variants[v].model, &st->weights[v], &ignored) != 0) {
+            st->weights[v].weight_bytes = -1; /* not ONNX (or no file): the columns stay empty */
+            st->weights[v].weight_bits = -1;
+        }
     }
     if (eb_energy_setup(&st->energy, s, err) != 0)
         return -1;
@@ -456,7 +677,7 @@ static int runner_open(runner_state *st, eb_scenario *s, const eb_run_opts *o, c
     return runner_write_meta(dir, s, o, &st->facts, err);
 }
 
-static void runner_close(runner_state *st)
+static void runner_close(runner_state *st, size_t trials)
 {
     if (st->results)
         eb_results_close(st->results);
@@ -466,9 +687,26 @@ static void runner_close(runner_state *st)
         eb_telemetry_close(st->mon.tele);
     if (st->has_energy)
         eb_energy_free(&st->energy);
-    if (st->has_data)
-        eb_dataset_free(&st->data);
+    for (size_t i = 0; st->data && i < st->n_data; i++)
+        if (st->data[i].loaded)
+            eb_dataset_free(&st->data[i].data);
+    for (size_t i = 0; st->scores && i < trials; i++)
+        free(st->scores[i].values);
+    free(st->scores);
+    free(st->row_entry);
+    free(st->weights);
+    free(st->data);
+    free(st->plan);
     free(st->rows);
+}
+
+/* The facts the parent adds to a trial's row: the model's weights and the sparsity. */
+static void runner_model_facts(const runner_state *st, size_t v, eb_result *r)
+{
+    r->weight_bytes = st->weights[v].weight_bytes;
+    r->weight_bits = st->weights[v].weight_bits;
+    if (r->params > 0 && r->nonzero_params >= 0 && r->nonzero_params <= r->params)
+        r->sparsity = 1.0 - (double)r->nonzero_params / (double)r->params;
 }
 
 int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
@@ -477,9 +715,7 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
     int show = o->progress || (!o->quiet && isatty(STDERR_FILENO));
     runner_state st = {0};
     char run_id[40], started[32], finished[32] = "";
-    size_t total = s->n_variants * s->n_backends * s->n_threads * s->n_cores * s->n_batches *
-                   s->n_modes;
-    size_t done = 0, not_ok = 0;
+    size_t total = 0, done = 0, not_ok = 0;
     int code = 0;
 
     {
@@ -490,6 +726,11 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
         snprintf(run_id + strlen(run_id), sizeof run_id - strlen(run_id), "-%ld", (long)getpid());
     }
     runner_iso_time(started, sizeof started);
+    if (runner_plan(&st, s, err) != 0) {
+        runner_close(&st, 0);
+        return 2;
+    }
+    total = st.n_plan * s->n_backends * s->n_threads * s->n_cores * s->n_batches * s->n_modes;
     st.facts = (runner_facts){.run_id = run_id, .started = started, .finished = finished,
                               .trials = total};
     if (runner_open(&st, s, o, dir, total, err) != 0 || eb_scenario_setup(s, err) != 0) {
@@ -497,43 +738,59 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
         goto out;
     }
 
-    for (size_t v = 0; v < s->n_variants; v++)
+    for (size_t e = 0; e < st.n_plan; e++)
         for (size_t b = 0; b < s->n_backends; b++)
             for (size_t t = 0; t < s->n_threads; t++)
                 for (size_t c = 0; c < s->n_cores; c++)
                     for (size_t k = 0; k < s->n_batches; k++)
                         for (size_t md = 0; md < s->n_modes; md++) {
+                            const runner_entry *entry = &st.plan[e];
+                            const eb_variant *var = &s->variants[entry->variant];
+                            runner_data *data = entry->data >= 0 ? &st.data[entry->data] : NULL;
                             eb_result *r = &st.rows[done];
+                            eb_trial_scores *kept = &st.scores[done];
+                            int is_base = runner_is_base(s, entry->variant);
                             eb_option opts[64];
                             const eb_backend_i *backend = eb_backend_find(s->backends[b]);
                             eb_trial trial = {
-                                .variant = &s->variants[v],
+                                .variant = var,
                                 .backend = backend,
                                 .threads = s->threads[t],
                                 .cores = s->cores[c],
                                 .batch = s->batches[k],
-                                .data = st.has_data ? &st.data : NULL,
+                                .data = data ? &data->data : NULL,
                                 .measure = &s->measure,
                                 .options = opts,
-                                .n_options = runner_backend_options(s, s->backends[b], opts, 64),
+                                .n_options = runner_backend_options(s, var, s->backends[b],
+                                                                    opts, 64),
                                 .mode = s->modes[md],
                                 .server = &s->server,
                                 .energy = &st.energy,
+                                .scores = var->base || is_base ? kept : NULL,
                             };
                             double *samples, t0 = eb_now_ms();
                             size_t n_samples, n_ops;
                             eb_op_record *ops;
 
+                            st.row_entry[done] = *entry;
                             done++;
-                            runner_identity(r, run_id, s, trial.variant, backend->name,
-                                            trial.threads, trial.cores, trial.batch, trial.mode,
-                                            (int)done);
+                            runner_identity(r, run_id, s, var, backend->name, trial.threads,
+                                            trial.cores, trial.batch, trial.mode, (int)done,
+                                            data ? data->name : NULL);
                             if (show)
-                                runner_progress_start(stderr, done, total, r);
+                                runner_progress_start(stderr, done, total, r,
+                                                      entry->data >= 0 &&
+                                                          !(s->has_dataset && entry->data == 0));
                             runner_before_trial(&st.mon, s, &st.energy, r);
                             runner_fork_trial(&trial, r, &samples, &n_samples, &ops, &n_ops,
                                               runner_tick, &st.mon);
                             runner_after_trial(&st.mon, r);
+                            runner_model_facts(&st, entry->variant, r);
+                            runner_fidelity(&st, s, done - 1);
+                            if (!is_base) { /* nothing will compare with it */
+                                free(kept->values);
+                                *kept = (eb_trial_scores){0};
+                            }
                             not_ok += strcmp(r->status, "ok") != 0;
                             int bad = eb_results_append(st.results, r, samples, n_samples, err) ||
                                       runner_write_ops(st.results, r, ops, n_ops, err);
@@ -567,10 +824,10 @@ out:
         printf("\n%-16s %-8s %7s %5s %10s %10s %10s %8s %10s  %s\n", "variant", "backend",
                "threads", "batch", "p50_ms", "p99_ms", "ips", "top1", "peak_kb", "status");
         for (size_t i = 0; i < done; i++)
-            runner_summary_row(stdout, &st.rows[i]);
+            runner_summary_row(stdout, &st.rows[i], s->has_dataset ? st.data[0].name : "");
         printf("\nresults: %s/results.csv (%zu trial%s, %zu not ok)\n", dir, done,
                done == 1 ? "" : "s", not_ok);
     }
-    runner_close(&st);
+    runner_close(&st, done);
     return code ? code : not_ok ? 1 : 0;
 }

@@ -495,6 +495,13 @@ void eb_scenario_free(eb_scenario *s)
         free(s->variants[i].kind);
         free(s->variants[i].model);
         free(s->variants[i].base);
+        eb_dataset_spec_free(&s->variants[i].dataset);
+        for (size_t j = 0; s->variants[i].options && j < s->variants[i].n_options; j++) {
+            free(s->variants[i].options[j].backend);
+            free(s->variants[i].options[j].key);
+            free(s->variants[i].options[j].value);
+        }
+        free(s->variants[i].options);
     }
     free(s->variants);
     sc_free_strv(s->backends, s->n_backends);
@@ -537,7 +544,8 @@ void eb_scenario_free(eb_scenario *s)
 static int sc_text_column(const char *col)
 {
     static const char *const text[] = {"run_id", "scenario", "variant", "kind", "base",
-                                       "backend", "cores", "status", "error", "mode", NULL};
+                                       "backend", "cores", "status", "error", "mode", "dataset",
+                                       NULL};
     for (size_t i = 0; text[i]; i++)
         if (strcmp(col, text[i]) == 0)
             return 1;

@@ -17,13 +17,27 @@ struct lua_State;
 
 extern const char *const eb_variant_kinds[]; /* "original", "quantized", ..., NULL */
 
+/* A backend option from the scenario: backend_options = { mock = { latency_ms = 2 } }. */
+typedef struct eb_scenario_option {
+    char *backend, *key, *value;
+} eb_scenario_option;
+
+
 typedef struct eb_variant {
     char *name;
     char *kind;  /* one of eb_variant_kinds */
     char *model; /* path: absolute as given; else as given when it exists from the current
                   * directory, else joined to the scenario's directory; NULL only for variants
                   * of mock-only scenarios */
-    char *base;  /* name of another variant, or NULL */
+    char *base;  /* name of another variant, or NULL; bases form no cycle (checked at load) */
+    /* appended for issue 4 */
+    int has_dataset;         /* dataset = dataset.idx { ... }: the variant is measured on its
+                              * own data (e.g. a shifted test set) instead of the scenario's,
+                              * and its base is measured there too, for comparison */
+    eb_dataset_spec dataset;
+    eb_scenario_option *options; /* backend_options = { mock = { ... } }: applied after the
+                                  * scenario's for this variant (later ones win) */
+    size_t n_options;
 } eb_variant;
 
 typedef struct eb_measure {
@@ -57,11 +71,6 @@ typedef struct eb_server_spec {
     double duration_s;  /* arrival window of one server run (default 5 s) */
     int search;         /* also search the highest rate whose p99 keeps p99_ms */
 } eb_server_spec;
-
-/* A backend option from the scenario: backend_options = { mock = { latency_ms = 2 } }. */
-typedef struct eb_scenario_option {
-    char *backend, *key, *value;
-} eb_scenario_option;
 
 /* An option the scenario declares with option(name, default, help), so `edgebench help
  * SCENARIO` can list what --set accepts.  All fields are text. */

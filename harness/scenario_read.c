@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "device.h"
+#include "fidelity.h"
 #include "scenario_read.h"
 
 /* A table being read: its stack index, its name in messages ("" for the scenario itself,
@@ -31,7 +32,8 @@ static const char *const rd_top_keys[] = {
     "energy",  "objective", NULL};
 static const char *const rd_energy_keys[] = {"meter", "command", "rails", "read", "unit", "idle",
                                              NULL};
-static const char *const rd_variant_keys[] = {"name", "kind", "model", "base", NULL};
+static const char *const rd_variant_keys[] = {"name", "kind", "model", "base", "dataset",
+                                              "backend_options", NULL};
 static const char *const rd_measure_keys[] = {"warmup",   "min_iterations", "min_time",
                                               "max_time", "accuracy",       "timeout",
                                               "precision", "profile", NULL};
@@ -582,6 +584,10 @@ static int rd_backends(const eb_sc_reader *r, const rd_tab *top)
     return 0;
 }
 
+static int rd_dataset(const eb_sc_reader *r, const rd_tab *top, eb_dataset_spec *d, int *has);
+static int rd_backend_options(const eb_sc_reader *r, const rd_tab *top,
+                              eb_scenario_option **out, size_t *n_out);
+
 static int rd_variant(const eb_sc_reader *r, size_t i, int list_line, eb_variant *v)
 {
     lua_State *L = r->L;
@@ -633,6 +639,11 @@ static int rd_variant(const eb_sc_reader *r, size_t i, int list_line, eb_variant
         free(v->model);
         v->model = resolved;
     }
+    /* Its own dataset (judged there, with its base measured there too) and options. */
+    eb_dataset_spec_init(&v->dataset);
+    if (rd_dataset(r, &t, &v->dataset, &v->has_dataset) ||
+        rd_backend_options(r, &t, &v->options, &v->n_options))
+        return -1;
     lua_pop(L, 1);
     return 0;
 }
@@ -700,6 +711,41 @@ static int rd_variants(const eb_sc_reader *r, const rd_tab *top)
                               i + 1, base, m ? names : "there is none");
         }
     }
+    /* Bases run before the variants derived from them, so they may not form a cycle. */
+    long *base_of = rd_calloc(L, n, sizeof *base_of);
+    size_t *order = calloc(n, sizeof *order), at = 0;
+    if (!order) {
+        free(base_of);
+        return luaL_error(L, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        base_of[i] = -1;
+        for (size_t j = 0; s->variants[i].base && j < n; j++)
+            if (strcmp(s->variants[j].name, s->variants[i].base) == 0)
+                base_of[i] = (long)j;
+    }
+    int cyclic = eb_fidelity_order(base_of, n, order, &at) != 0;
+    if (cyclic) {
+        char chain[600];
+        size_t used = 0, k = at;
+        chain[0] = '\0';
+        do {
+            int w = snprintf(chain + used, sizeof chain - used, "%s -> ", s->variants[k].name);
+            if (w < 0 || (size_t)w >= sizeof chain - used)
+                break;
+            used += (size_t)w;
+            k = (size_t)base_of[k];
+        } while (k != at);
+        snprintf(chain + used, sizeof chain - used, "%s", s->variants[at].name);
+        free(base_of);
+        free(order);
+        return eb_sc_fail(r, eb_sc_locate(r, list_line, "base", s->variants[at].base),
+                          "variants[%zu].base is '%s', but the bases form a cycle (%s); a base "
+                          "must lead back to a variant without one", at + 1,
+                          s->variants[at].base, chain);
+    }
+    free(base_of);
+    free(order);
     lua_pop(L, 1);
     return 0;
 }
@@ -793,10 +839,12 @@ static int rd_file(const eb_sc_reader *r, const rd_tab *t, const char *key, int 
     return 0;
 }
 
-static int rd_dataset(const eb_sc_reader *r, const rd_tab *top)
+/* parent.dataset (the scenario's, or a variant's own) into d; *has = 1 when present. */
+static int rd_dataset(const eb_sc_reader *r, const rd_tab *top, eb_dataset_spec *d, int *has)
 {
     lua_State *L = r->L;
-    eb_dataset_spec *d = &r->s->dataset;
+    char dlabel[64];
+    rd_label(top, "dataset", dlabel, sizeof dlabel);
     int ty = rd_get(r, top, "dataset");
     if (ty == LUA_TNIL) {
         lua_pop(L, 1);
@@ -809,13 +857,13 @@ static int rd_dataset(const eb_sc_reader *r, const rd_tab *top)
     if (ty != LUA_TTABLE || !rd_mark(r, -1, what, sizeof what, kind, sizeof kind, &line) ||
         strcmp(what, "dataset") != 0) {
         char desc[128];
-        return eb_sc_fail(r, eb_sc_locate(r, r->scenario_line, "dataset", NULL),
-                          "dataset is %s; %s", ty == LUA_TTABLE ? "a plain table"
+        return eb_sc_fail(r, eb_sc_locate(r, top->anchor, "dataset", NULL),
+                          "%s is %s; %s", dlabel, ty == LUA_TTABLE ? "a plain table"
                           : rd_desc(L, -1, desc, sizeof desc), made);
     }
     if (!line)
-        line = eb_sc_locate(r, r->scenario_line, "dataset", NULL);
-    rd_tab t = {lua_gettop(L), "dataset", line};
+        line = eb_sc_locate(r, top->anchor, "dataset", NULL);
+    rd_tab t = {lua_gettop(L), dlabel, line};
     char where[48];
     snprintf(where, sizeof where, "dataset.%s", kind);
     const char *const *keys = strcmp(kind, "idx") == 0   ? rd_idx_keys
@@ -880,7 +928,7 @@ static int rd_dataset(const eb_sc_reader *r, const rd_tab *top)
         return -1;
     if (present)
         d->limit = v;
-    r->s->has_dataset = 1;
+    *has = 1;
     lua_pop(L, 1);
     return 0;
 }
@@ -1093,11 +1141,11 @@ static int rd_option_cmp(const void *a, const void *b)
 }
 
 /* backend_options = { mock = { latency_ms = 2 } }: values become text for the backend. */
-static int rd_backend_options(const eb_sc_reader *r, const rd_tab *top)
+static int rd_backend_options(const eb_sc_reader *r, const rd_tab *top,
+                              eb_scenario_option **out, size_t *n_out)
 {
     lua_State *L = r->L;
-    eb_scenario *s = r->s;
-    char label[32];
+    char label[64];
     rd_tab t;
     int rc = rd_subtable(r, top, "backend_options", label, sizeof label, &t);
     if (rc <= 0)
@@ -1106,21 +1154,21 @@ static int rd_backend_options(const eb_sc_reader *r, const rd_tab *top)
     lua_pushnil(L);
     while (lua_next(L, t.idx)) {
         if (lua_type(L, -2) != LUA_TSTRING)
-            return eb_sc_fail(r, t.anchor, "backend_options has an entry without a backend "
-                              "name; write backend_options = { mock = { latency_ms = 2 } }");
+            return eb_sc_fail(r, t.anchor, "%s has an entry without a backend name; write "
+                              "backend_options = { mock = { latency_ms = 2 } }", label);
         const char *bname = lua_tostring(L, -2);
         const eb_backend_i *b = eb_backend_find(bname);
         if (!b) {
             char names[256];
             eb_backend_names(names, sizeof names);
             return eb_sc_fail(r, eb_sc_locate(r, t.anchor, bname, NULL),
-                              "backend_options.%s: '%s' is not a backend; known backends: %s",
+                              "%s.%s: '%s' is not a backend; known backends: %s", label,
                               bname, bname, names);
         }
-        char sub_label[96];
-        snprintf(sub_label, sizeof sub_label, "backend_options.%s", bname);
+        char sub_label[128];
+        snprintf(sub_label, sizeof sub_label, "%s.%s", label, bname);
         if (!lua_istable(L, -1)) {
-            rd_tab bt = {t.idx, "backend_options", t.anchor};
+            rd_tab bt = {t.idx, label, t.anchor};
             return rd_bad_type(r, &bt, bname, "a table of options, like { threads_spin = 1 }");
         }
         rd_tab bt = {lua_gettop(L), sub_label, eb_sc_locate(r, t.anchor, bname, NULL)};
@@ -1157,16 +1205,16 @@ static int rd_backend_options(const eb_sc_reader *r, const rd_tab *top)
                 snprintf(text, sizeof text, "%s", lua_toboolean(L, -1) ? "true" : "false");
             else
                 return rd_bad_type(r, &bt, key, "a string, a number or a boolean");
-            if (s->n_options == cap) {
+            if (*n_out == cap) {
                 cap = cap ? 2 * cap : 8;
-                eb_scenario_option *bigger = realloc(s->options, cap * sizeof *bigger);
+                eb_scenario_option *bigger = realloc(*out, cap * sizeof *bigger);
                 if (!bigger)
                     return luaL_error(L, "out of memory");
-                s->options = bigger;
+                *out = bigger;
             }
-            eb_scenario_option *o = &s->options[s->n_options];
+            eb_scenario_option *o = &(*out)[*n_out];
             *o = (eb_scenario_option){0};
-            s->n_options++;
+            (*n_out)++;
             o->backend = rd_strdup(L, bname);
             o->key = rd_strdup(L, key);
             o->value = rd_strdup(L, text);
@@ -1175,8 +1223,8 @@ static int rd_backend_options(const eb_sc_reader *r, const rd_tab *top)
         lua_pop(L, 1);
     }
     /* Lua's table order is not stable across runs; results should be. */
-    if (s->n_options)
-        qsort(s->options, s->n_options, sizeof *s->options, rd_option_cmp);
+    if (*n_out)
+        qsort(*out, *n_out, sizeof **out, rd_option_cmp);
     lua_pop(L, 1);
     return 0;
 }
@@ -1332,6 +1380,10 @@ static void rd_apply_quick(eb_scenario *s)
     m->min_time_s = m->max_time_s < 0.2 ? m->max_time_s : 0.2;
     if (s->has_dataset && (s->dataset.limit == 0 || s->dataset.limit > 500))
         s->dataset.limit = 500;
+    for (size_t i = 0; i < s->n_variants; i++)
+        if (s->variants[i].has_dataset &&
+            (s->variants[i].dataset.limit == 0 || s->variants[i].dataset.limit > 500))
+            s->variants[i].dataset.limit = 500;
 }
 
 int eb_sc_read(eb_sc_reader *r)
@@ -1352,12 +1404,13 @@ int eb_sc_read(eb_sc_reader *r)
             return rd_bad_value(r, &top, "name", "%s", "the name becomes a directory name, so "
                                 "it may not contain '/' or be '.' or '..'");
         }
-    if (rd_params(r) || rd_backends(r, &top) || rd_variants(r, &top) || rd_dataset(r, &top) ||
+    if (rd_params(r) || rd_backends(r, &top) || rd_variants(r, &top) ||
+        rd_dataset(r, &top, &s->dataset, &s->has_dataset) ||
         rd_int_list(r, &top, "threads", 1, 1024, 1, &s->threads, &s->n_threads) ||
         rd_str_list(r, &top, "cores", "all", &s->cores, &s->n_cores) || rd_cores_check(r, &top) ||
         rd_int_list(r, &top, "batch", 1, 1 << 20, 1, &s->batches, &s->n_batches) ||
         rd_measure(r, &top) || rd_string(r, &top, "output", 0, NULL, &s->output) ||
-        rd_backend_options(r, &top) || rd_constraints(r, &top) || rd_modes(r, &top) ||
+        rd_backend_options(r, &top, &s->options, &s->n_options) || rd_constraints(r, &top) || rd_modes(r, &top) ||
         rd_server(r, &top) || rd_cooldown(r, &top) || rd_energy(r, &top) ||
         rd_objective(r, &top) ||
         rd_hook(r, &top, "setup", &s->ref_setup) ||

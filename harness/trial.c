@@ -34,29 +34,57 @@ static int trial_alloc_outputs(const eb_io *io, eb_tensor *out, eb_err *err)
     return 0;
 }
 
-/* The accuracy pass: every labeled sample once, in batches; a last partial batch is padded
- * with earlier samples whose scores are ignored. */
+#define TRIAL_UNLABELED_SAMPLES 1000  /* outputs kept from unlabeled data, for fidelity */
+#define TRIAL_MAX_KEPT_VALUES (16u << 20) /* 64 MiB of floats crossing the pipe, at most */
+
+/* The accuracy pass: labeled samples once each, in batches (a last partial batch is padded
+ * with earlier samples whose scores are ignored), scored when the first output is a
+ * classifier's [batch, classes] float32.  When t->scores is set it also keeps the first
+ * output's values per sample; on unlabeled data it then runs the first 1000 samples for
+ * that alone. */
 static int trial_accuracy(const eb_trial *t, void *session, eb_feed *feed, eb_tensor *out,
                           size_t n_out, eb_result *r, eb_err *err)
 {
     const eb_dataset *d = t->data;
     const eb_tensor *scores = &out[0];
+    size_t numel = eb_tensor_numel(scores), batch = (size_t)t->batch;
     size_t classes = scores->ndim >= 2 ? (size_t)scores->shape[scores->ndim - 1] : 0;
+    int scored = d->labels && classes > 0 && numel == classes * batch && scores->dtype == EB_F32;
+    size_t width = scores->dtype == EB_F32 && numel % batch == 0 ? numel / batch : 0;
+    size_t n = scored ? d->n : d->n < TRIAL_UNLABELED_SAMPLES ? d->n : TRIAL_UNLABELED_SAMPLES;
+    size_t keep = t->scores && width ? n : 0;
     eb_accuracy acc = {0};
 
-    if (classes == 0 || eb_tensor_numel(scores) != classes * (size_t)t->batch || scores->dtype != EB_F32)
-        return 0; /* not a classifier's output: accuracy does not apply */
-    if ((size_t)d->n_classes > classes)
+    if (keep > TRIAL_MAX_KEPT_VALUES / width)
+        keep = TRIAL_MAX_KEPT_VALUES / width;
+    if (!scored && keep == 0)
+        return 0; /* nothing to score and nothing to keep */
+    if (scored && (size_t)d->n_classes > classes)
         return eb_errf(err, "the dataset has %d classes but the model's output '%s' scores %zu",
                        d->n_classes, scores->name, classes);
-    for (size_t first = 0; first < d->n; first += (size_t)t->batch) {
+    if (!scored)
+        n = keep;
+    if (keep) {
+        t->scores->values = malloc(keep * width * sizeof(float));
+        if (!t->scores->values)
+            return eb_errf(err, "out of memory keeping %zu outputs for fidelity", keep);
+        t->scores->n = keep;
+        t->scores->width = width;
+    }
+    for (size_t first = 0; first < n; first += batch) {
         eb_feed_fill(feed, 0, first);
         if (eb_backend_run(t->backend, session, feed->slots[0], feed->n_inputs, out, n_out, err))
             return -1;
-        for (size_t b = 0; b < (size_t)t->batch && first + b < d->n; b++)
-            eb_accuracy_add(&acc, (const float *)scores->data + b * classes, classes,
-                            d->labels[first + b]);
+        for (size_t b = 0; b < batch && first + b < n; b++) {
+            const float *row = (const float *)scores->data + b * width;
+            if (first + b < keep)
+                memcpy(t->scores->values + (first + b) * width, row, width * sizeof(float));
+            if (scored)
+                eb_accuracy_add(&acc, row, classes, d->labels[first + b]);
+        }
     }
+    if (!scored)
+        return 0;
     r->accuracy_samples = acc.samples;
     r->accuracy_top1 = (double)acc.top1 / (double)acc.samples;
     if (classes > 5)
@@ -325,6 +353,8 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     *n_samples = 0;
     *ops = NULL;
     *n_ops = 0;
+    if (t->scores)
+        *t->scores = (eb_trial_scores){0};
     if (t->measure->profile && trial_backend_has_option(t->backend, "profile") &&
         t->n_options < 63) {
         memcpy(options, t->options, t->n_options * sizeof *options);
@@ -377,7 +407,7 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     r->pss_kb = eb_memory_pss_kb(r->memory_note, sizeof r->memory_note);
     if (r->pss_kb >= 0)
         r->memory_note[0] = '\0'; /* the note carries reasons, not the source's name */
-    if (t->measure->accuracy && t->data && t->data->labels &&
+    if (t->measure->accuracy && t->data && (t->data->labels || t->scores) &&
         trial_accuracy(t, session, &feed, out, io.n_outputs, r, &err))
         goto fail;
     goto done;

@@ -20,6 +20,13 @@
 #include "result.h"
 #include "scenario.h"
 
+/* The first output's values for each sample of the accuracy pass, in dataset order, kept for
+ * fidelity against a base (fidelity.h). */
+typedef struct eb_trial_scores {
+    float *values; /* n * width, malloc'd (the caller frees); NULL when none were kept */
+    size_t n, width;
+} eb_trial_scores;
+
 typedef struct eb_trial {
     const eb_variant *variant;
     const eb_backend_i *backend;
@@ -33,6 +40,11 @@ typedef struct eb_trial {
     eb_load_mode mode;
     const eb_server_spec *server; /* mode server */
     eb_energy *energy;            /* may be NULL: no energy measurement */
+    /* appended for issue 4: where to keep the outputs, or NULL.  When set (and the trial has
+     * a dataset and measure.accuracy), the accuracy pass also keeps the first output of every
+     * sample it scores — all labeled samples, else the first min(n, 1000) of unlabeled data,
+     * which then are run for this alone (accuracy stays empty) — up to 16 Mi values. */
+    eb_trial_scores *scores;
 } eb_trial;
 
 /* Time per node from a profiled trial (measure.profile), copied out of the backend's session
