@@ -143,7 +143,9 @@ int eb_compare_parse_percent(const char *s, double *out);
  *
  * Binary segmentation on one configuration's runs in time order.  In a segment of runs
  * [lo, hi), every split k (lo < k < hi) pools the raw samples of runs [lo, k) and of [k, hi);
- * the split whose pooled medians differ most (largest |log(after/before)|) is kept when the
+ * the split whose pooled medians differ most (largest |log(after/before)|, weighted by
+ * sqrt(k_before * k_after / k) in runs so that a lone run at either end does not win by its
+ * own noise) is kept when the
  * Mann-Whitney test between the two pools gives p < alpha (0.01 by default in history) AND
  * the medians differ by more than the threshold (|after/before - 1| > threshold).  Then both
  * halves are searched again, so a history with two steps shows both.  A run without raw

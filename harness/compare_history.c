@@ -44,7 +44,10 @@ static void ch_segment(ch_ctx *c, size_t lo, size_t hi, int depth)
         double before = ch_median(c, c->left, nl), after = ch_median(c, c->right, nr);
         if (!(before > 0) || !(after > 0))
             continue;
-        double score = fabs(log(after / before));
+        /* weighted by the segments' sizes in runs, as binary segmentation's CUSUM is: a
+         * lone run at either end must not win by its own noise */
+        double kl = (double)(k - lo), kr = (double)(hi - k);
+        double score = fabs(log(after / before)) * sqrt(kl * kr / (kl + kr));
         if (score > best_score) {
             best_score = score;
             best = k;

@@ -393,6 +393,14 @@ static void test_steps(void **state)
     assert_int_equal(steps[0].at, 2);
     assert_int_equal(steps[1].at, 4);
 
+    /* a creep of 2% a run never clears a 5% threshold night to night, but the history does */
+    const double creep[M] = {1.00, 1.02, 1.04, 1.06, 1.08, 1.10};
+    for (int i = 0; i < M; i++)
+        compare_test_latencies(x[i], N, creep[i], &s);
+    assert_int_equal(eb_compare_steps(runs, n, M, 0.05, 0.01, steps, 4, &k, &err), 0);
+    assert_true(k >= 1);
+    assert_true(steps[0].at > 0 && steps[k - 1].at < M);
+
     /* one value per run (no samples.csv): too little to be significant */
     double one[M] = {1.0, 1.0, 1.0, 1.3, 1.3, 1.3};
     for (int i = 0; i < M; i++) {
