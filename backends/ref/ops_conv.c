@@ -16,6 +16,8 @@
 #include "ref_internal.h"
 #include "threadpool.h"
 
+#define CONV_SERIAL_MACS (128.0 * 1024) /* smaller convolutions stay on the caller */
+
 static int conv_is_pointwise(const eb_ref_conv2d *p)
 {
     return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
@@ -197,6 +199,12 @@ void ref_conv_exec(ref_session *s, const ref_node *nd)
     const float *x = s->vals[nd->in[0]].data;
     float *y = s->vals[nd->out[0]].data;
     int threads = eb_ref_pool_threads(s->pool);
+    /* A small layer (a few microseconds of work) runs on the caller: waking the workers would
+     * cost more than it saves. */
+    struct eb_ref_pool *pool = s->pool;
+    if ((double)p->m * (double)p->oh * (double)p->ow * (double)(p->c / p->group) *
+            (double)(p->kh * p->kw) < CONV_SERIAL_MACS)
+        pool = NULL, threads = 1;
     int64_t cg = p->c / p->group, mg = p->m / p->group, ohw = p->oh * p->ow;
     conv_job j = {.p = p, .pr = pr, .cg = cg, .pointwise = conv_is_pointwise(p), .isa = s->isa};
     if (pr->kind == REF_PREP_CONV_DW) {
@@ -204,7 +212,7 @@ void ref_conv_exec(ref_session *s, const ref_node *nd)
         for (int64_t n = 0; n < p->n; n++) {
             j.x = x + n * p->c * p->h * p->w;
             j.y = y + n * p->m * ohw;
-            eb_ref_pool_run(s->pool, tasks, conv_dw_task, &j);
+            eb_ref_pool_run(pool, tasks, conv_dw_task, &j);
         }
         return;
     }
@@ -216,10 +224,10 @@ void ref_conv_exec(ref_session *s, const ref_node *nd)
     for (int64_t n = 0; n < p->n; n++)
         for (int64_t g = 0; g < p->group; g++) {
             j.x = x + (n * p->c + g * cg) * p->h * p->w;
-            eb_ref_pool_run(s->pool, tasks, conv_pack_task, &j);
+            eb_ref_pool_run(pool, tasks, conv_pack_task, &j);
             eb_ref_epilogue ep = {.alpha = 1.0f, .bias_row = pr->bias + g * mg, .act = pr->act,
                                   .lo = pr->lo, .hi = pr->hi, .kernel = s->kernel};
             eb_ref_gemm_packed(mg, ohw, kdim, pr->packed + (size_t)g * per, j.pb,
-                               y + (n * p->m + g * mg) * ohw, ohw, &ep, s->pool);
+                               y + (n * p->m + g * mg) * ohw, ohw, &ep, pool);
         }
 }

@@ -20,6 +20,7 @@
 #define GEMM_MC 120 /* multiple of MR */
 #define GEMM_NC 512 /* multiple of NR */
 #define GEMM_NB 128 /* eb_ref_sgemm's B block width on the stack */
+#define GEMM_SERIAL_MACS (256.0 * 1024) /* below this, eb_ref_gemm_packed stays on the caller */
 
 int eb_ref_isa_supported(eb_ref_isa isa)
 {
@@ -172,6 +173,10 @@ void eb_ref_gemm_packed(int64_t M, int64_t N, int64_t K, const float *pa, const 
     /* Enough tiles that threads balance (4 per thread), shrinking NC first (a narrower C
      * tile costs nothing), then MC; one tile when single-threaded. */
     int threads = eb_ref_pool_threads(pool);
+    /* A product this small (about 2 us on one core) is done before a sleeping worker would
+     * even wake up: run it on the caller. */
+    if ((double)M * (double)N * (double)K < GEMM_SERIAL_MACS)
+        threads = 1;
     int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
     for (;;) {
         g.n_mb = (M + g.mc - 1) / g.mc;

@@ -216,8 +216,11 @@ static void test_conv_threads_equal(void **state)
         {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1},
         {2, 32, 15, 15, 32, 3, 3, 2, 1, 1, 32},
         {1, 24, 10, 10, 40, 1, 1, 1, 1, 0, 1},
+        /* big enough to be split (smaller layers stay on the caller) */
+        {1, 64, 40, 40, 64, 3, 3, 2, 1, 1, 64},
+        {1, 64, 24, 24, 80, 1, 1, 1, 1, 0, 1},
     };
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         ref_conv_check(&shapes[i], 1, EB_REF_ACT_RELU, 0, pool);
     eb_ref_pool_destroy(pool);
 }

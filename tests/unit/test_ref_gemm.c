@@ -232,8 +232,10 @@ static void test_gemm_threads_equal(void **state)
     eb_ref_pool *pool = NULL;
     eb_err err = {0};
     assert_int_equal(eb_ref_pool_create(2, 0, &pool, &err), 0);
-    const int64_t sizes[][3] = {{1, 300, 600}, {130, 45, 70}, {121, 530, 300}, {7, 1030, 9}};
-    for (size_t si = 0; si < 4; si++) {
+    /* small products stay on the caller; the rest are split over both threads */
+    const int64_t sizes[][3] = {{1, 300, 600}, {130, 45, 70}, {121, 530, 300}, {7, 1030, 9},
+                                {1, 1000, 1280}, {3, 700, 200}};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         ref_gemm_case c = {sizes[si][0], sizes[si][1], sizes[si][2], 0, 0, 1.0f, 1, 1, 0,
                            EB_REF_ACT_RELU};
         eb_ref_ukernel_fn kernels[3];
