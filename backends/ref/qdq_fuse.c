@@ -1,19 +1,487 @@
-/* QDQ fusion (issue 4): placeholder until the integer kernels land. */
+/* QDQ fusion (issue 4): quantized models exported as QDQ (PyTorch, ONNX Runtime's tools) run
+ * their Conv/Gemm/MatMul in float between DequantizeLinear and QuantizeLinear nodes:
+ *
+ *   q_x -> DequantizeLinear(s_x, z_x) -> Conv/Gemm/MatMul -> [Relu] -> QuantizeLinear(s_y, z_y)
+ *                                         ^ weight DequantizeLinear(q_w, s_w[per channel], z_w)
+ *
+ * At open the weight's DequantizeLinear is already folded (its inputs are constants), so its
+ * integer input is still at hand.  The chain becomes one node that reads q_x and writes the
+ * QuantizeLinear's output: activations converted to uint8 (int8 + 128), im2col for Conv, an
+ * exact int8 x uint8 -> int32 GEMM (gemm_s8.c), then per output channel
+ *
+ *   y = (acc - z_x' * sum_k w'[m,k]) * (s_x * s_w[m]) + bias[m]      (w' = q_w - z_w)
+ *   q = saturate(rint(y / s_y) + z_y), floored at z_y when a Relu was fused,
+ *
+ * which is the float graph's arithmetic with the products summed exactly (QuantizeLinear's
+ * round half to even and saturation included).  The activation DequantizeLinear is dropped
+ * when nothing else reads it.  A chain that does not fit (weights whose z_w shift leaves int8,
+ * per-tensor activations only) is left to the operators as they are. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm_s8.h"
 #include "ref_internal.h"
+
+#define QF_ALIGN 64
+
+typedef struct qf_plan {
+    int is_conv;
+    int64_t M, K, N;      /* per group: output channels (or features), reduction, columns */
+    int64_t groups;
+    int64_t rows;         /* Gemm/MatMul: rows of X (the batch), flattened */
+    int8_t *pa;           /* packed weights, one block per group */
+    size_t pa_group;      /* bytes per group */
+    int32_t *rowsum;      /* [groups * M]: sum_k w' */
+    float *mul, *bias;    /* [groups * M]: s_x * s_w[m], float bias */
+    int x_offset;         /* 128 for int8 activations (to uint8), else 0 */
+    int32_t zx;           /* z_x + x_offset */
+    float sy;
+    int64_t zy, lo, hi;   /* output zero point and saturation range (lo raised by Relu) */
+    int im2col;           /* Conv that needs im2col (not 1x1 / stride 1 / no pad) */
+    eb_ref_qkernel_fn kernel;
+    int avx2;             /* requantize with AVX2 */
+    /* scratch layout, byte offsets */
+    size_t off_x, off_col, off_pb, off_c, total;
+} qf_plan;
+
+static void qf_free(void *p)
+{
+    qf_plan *q = p;
+    if (q)
+        free(q->pa), free(q->rowsum), free(q->mul), free(q->bias);
+    free(q);
+}
+
+static size_t qf_up(size_t n)
+{
+    return (n + QF_ALIGN - 1) / QF_ALIGN * QF_ALIGN;
+}
+
+static int qf_option(const eb_config *c, const char *key, int def)
+{
+    const char *v = NULL;
+    for (size_t i = 0; c && c->options && i < c->n_options; i++)
+        if (c->options[i].key && strcmp(c->options[i].key, key) == 0)
+            v = c->options[i].value;
+    if (!v)
+        return def;
+    return strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+           strcmp(v, "on") == 0;
+}
+
+static int qf_static(const ref_value *v)
+{
+    return (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC) && v->data;
+}
+
+/* Readers of each value among nodes that run (graph outputs count as one more). */
+static void qf_count(const ref_session *s, int *uses, int *reader)
+{
+    memset(uses, 0, (size_t)s->n_vals * sizeof *uses);
+    for (int i = 0; i < s->n_nodes; i++) {
+        const ref_node *nd = &s->nodes[i];
+        if (nd->folded)
+            continue;
+        for (int j = 0; j < nd->n_in; j++)
+            if (nd->in[j] >= 0)
+                uses[nd->in[j]]++, reader[nd->in[j]] = i;
+    }
+    for (int i = 0; i < s->n_vals; i++)
+        if (s->vals[i].is_output)
+            uses[i]++;
+}
+
+/* A per-tensor (de)quantization node's scale and zero point, if both are constants. */
+static int qf_scalar_qparams(const ref_session *s, const ref_node *q, float *scale, int64_t *zp)
+{
+    if (q->n_in < 2 || q->in[1] < 0)
+        return 0;
+    const ref_value *sc = &s->vals[q->in[1]];
+    const ref_value *z = q->n_in > 2 && q->in[2] >= 0 ? &s->vals[q->in[2]] : NULL;
+    if (!qf_static(sc) || sc->numel != 1 || (z && (!qf_static(z) || z->numel != 1)))
+        return 0;
+    *scale = *(const float *)sc->data;
+    *zp = z ? *(const int64_t *)z->data : 0;
+    return *scale > 0.0f && isfinite(*scale);
+}
+
+/* The producer node of value v when it is op `op`, else NULL. */
+static ref_node *qf_producer(ref_session *s, int v, ref_op op)
+{
+    int p = v >= 0 ? s->vals[v].producer : -1;
+    return p >= 0 && s->nodes[p].op == op ? &s->nodes[p] : NULL;
+}
+
+static void qf_retire(ref_session *s, int v)
+{
+    s->vals[v].producer = -1;
+    s->vals[v].kind = REF_VAL_STATIC;
+    s->vals[v].data = NULL;
+}
+
+/* Tries node i; 1 when fused, 0 when left alone, -1 on allocation failure. */
+static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_err *err)
+{
+    ref_node *nd = &s->nodes[i];
+    if (nd->n_in < 2 || nd->in[0] < 0 || nd->in[1] < 0 || nd->out[0] < 0)
+        return 0;
+    /* activation side: DequantizeLinear of uint8/int8 at run time, per tensor; Gemm and
+     * MatMul see the bytes in row-major order, so a Flatten/Reshape in between changes
+     * nothing (the reshape is left without readers and dropped below) */
+    int xin = nd->in[0];
+    if (nd->op != REF_OP_CONV) {
+        int pi = s->vals[xin].producer;
+        const ref_node *rs = pi >= 0 ? &s->nodes[pi] : NULL;
+        if (rs && !rs->folded && uses[xin] == 1 &&
+            (rs->op == REF_OP_FLATTEN || rs->op == REF_OP_RESHAPE ||
+             rs->op == REF_OP_SQUEEZE || rs->op == REF_OP_UNSQUEEZE))
+            xin = rs->in[0];
+    }
+    ref_node *dqx = qf_producer(s, xin, REF_OP_DEQUANTIZELINEAR);
+    float sx, sy;
+    int64_t zx, zy;
+    if (!dqx || dqx->folded || !qf_scalar_qparams(s, dqx, &sx, &zx))
+        return 0;
+    const ref_value *qx = &s->vals[dqx->in[0]];
+    if (qx->onnx_type != 2 && qx->onnx_type != 3)
+        return 0;
+    /* weight side: a folded DequantizeLinear of 8-bit constants */
+    ref_node *dqw = qf_producer(s, nd->in[1], REF_OP_DEQUANTIZELINEAR);
+    if (!dqw || !dqw->folded || dqw->fused)
+        return 0;
+    const ref_value *qw = &s->vals[dqw->in[0]], *sw = &s->vals[dqw->in[1]];
+    const ref_value *zw = dqw->n_in > 2 && dqw->in[2] >= 0 ? &s->vals[dqw->in[2]] : NULL;
+    if (!qf_static(qw) || !qf_static(sw) || (zw && !qf_static(zw)) || qw->dtype != EB_I64)
+        return 0;
+    /* output side: [Relu ->] QuantizeLinear, each the only reader */
+    int y = nd->out[0], relu = -1;
+    if (uses[y] != 1 || nd->n_out > 1)
+        return 0;
+    int r = reader[y];
+    if (s->nodes[r].op == REF_OP_RELU) {
+        relu = r;
+        if (uses[s->nodes[r].out[0]] != 1)
+            return 0;
+        r = reader[s->nodes[r].out[0]];
+    }
+    ref_node *ql = &s->nodes[r];
+    if (ql->op != REF_OP_QUANTIZELINEAR || !qf_scalar_qparams(s, ql, &sy, &zy))
+        return 0;
+
+    /* geometry: the product as C[M, N] = W'[M, K] x B[K, N] per group */
+    qf_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return eb_errf(err, "out of memory fusing QDQ nodes");
+    const ref_value *xv = &s->vals[nd->in[0]], *bv = NULL;
+    int trans_w = 0; /* weight stored [K, N] (MatMul, Gemm transB=0) */
+    if (nd->op == REF_OP_CONV) {
+        const eb_ref_conv2d *c = &nd->conv;
+        p->is_conv = 1, p->groups = c->group, p->M = c->m / c->group;
+        p->K = c->c / c->group * c->kh * c->kw, p->N = c->oh * c->ow;
+        p->im2col = !(c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pt == 0 &&
+                      c->pl == 0 && c->pb == 0 && c->pr == 0);
+        if (nd->n_in > 2 && nd->in[2] >= 0)
+            bv = &s->vals[nd->in[2]];
+    } else if (nd->op == REF_OP_GEMM) {
+        if (nd->a.trans_a || nd->a.alpha != 1.0f)
+            goto skip;
+        p->groups = 1, p->M = nd->n, p->K = nd->k, p->rows = nd->m, p->N = nd->m;
+        trans_w = !nd->a.trans_b;
+        if (nd->n_in > 2 && nd->in[2] >= 0) {
+            bv = &s->vals[nd->in[2]];
+            if (nd->a.beta != 1.0f || bv->numel != (size_t)nd->n ||
+                (bv->ndim == 2 && bv->shape[0] != 1))
+                goto skip;
+        }
+    } else { /* MatMul: X [..., K] x W [K, N], W 2-D */
+        const ref_value *wv = &s->vals[nd->in[1]];
+        if (wv->ndim != 2 || xv->ndim < 2)
+            goto skip;
+        p->groups = 1, p->M = nd->n, p->K = nd->k;
+        p->rows = (int64_t)xv->numel / nd->k, p->N = p->rows;
+        trans_w = 1;
+    }
+    if (bv && (!qf_static(bv) || bv->dtype != EB_F32 || bv->numel != (size_t)(p->M * p->groups)))
+        goto skip;
+    int64_t Mt = p->M * p->groups;
+    /* weight scale / zero point per output channel: DequantizeLinear's axis plan must map
+     * element (m, k) to channel m */
+    int64_t per = dqw->len > 1;
+    if (per && !(dqw->len == Mt && dqw->inner == (trans_w ? 1 : p->K)))
+        goto skip;
+    if (qw->numel != (size_t)(Mt * p->K))
+        goto skip;
+    int8_t *w = malloc((size_t)(Mt * p->K) + 1);
+    p->rowsum = malloc((size_t)Mt * sizeof *p->rowsum);
+    p->mul = malloc((size_t)Mt * sizeof *p->mul);
+    p->bias = malloc((size_t)Mt * sizeof *p->bias);
+    p->pa_group = eb_ref_qpack_a_bytes(p->M, p->K);
+    p->pa = malloc(p->pa_group * (size_t)p->groups);
+    if (!w || !p->rowsum || !p->mul || !p->bias || !p->pa) {
+        free(w);
+        qf_free(p);
+        return eb_errf(err, "out of memory fusing QDQ nodes");
+    }
+    const int64_t *qd = qw->data, *zd = zw ? zw->data : NULL;
+    const float *sd = sw->data;
+    for (int64_t m = 0; m < Mt; m++) {
+        int64_t z = zd ? zd[per ? m : 0] : 0, sum = 0;
+        for (int64_t k = 0; k < p->K; k++) {
+            int64_t v = (trans_w ? qd[k * Mt + m] : qd[m * p->K + k]) - z;
+            if (v < -128 || v > 127) {
+                free(w);
+                goto skip;
+            }
+            w[m * p->K + k] = (int8_t)v;
+            sum += v;
+        }
+        p->rowsum[m] = (int32_t)sum;
+        p->mul[m] = sx * sd[per ? m : 0];
+        p->bias[m] = bv ? ((const float *)bv->data)[m] : 0.0f;
+    }
+    for (int64_t g = 0; g < p->groups; g++)
+        eb_ref_qpack_a(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
+    free(w);
+    p->x_offset = qx->onnx_type == 3 ? 128 : 0;
+    p->zx = (int32_t)(zx + p->x_offset);
+    p->sy = sy, p->zy = zy;
+    const ref_value *qy = &s->vals[ql->out[0]];
+    p->lo = qy->onnx_type == 3 ? -128 : 0, p->hi = qy->onnx_type == 3 ? 127 : 255;
+    if (relu >= 0 && p->lo < zy)
+        p->lo = zy;
+    p->kernel = eb_ref_qkernel_best(NULL);
+#if defined(__x86_64__)
+    p->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    /* scratch: uint8 input, im2col, packed B, int32 C */
+    size_t xbytes = p->is_conv ? (size_t)(nd->conv.c * nd->conv.h * nd->conv.w) : xv->numel;
+    size_t col = p->im2col ? (size_t)(p->K * p->N) : 0;
+    p->off_x = 0;
+    p->off_col = qf_up(xbytes);
+    p->off_pb = p->off_col + qf_up(col);
+    p->off_c = p->off_pb + qf_up(eb_ref_qpack_b_bytes(p->K, p->N));
+    p->total = p->off_c + qf_up((size_t)(p->M * p->N) * sizeof(int32_t));
+
+    ref_prep *pr = calloc(1, sizeof *pr);
+    char *name = malloc(strlen(nd->op_type) + 8);
+    if (!pr || !name) {
+        free(pr), free(name);
+        qf_free(p);
+        return eb_errf(err, "out of memory fusing QDQ nodes");
+    }
+    pr->kind = REF_PREP_QDQ;
+    pr->ext = p;
+    pr->ext_free = qf_free;
+    pr->scratch = (p->total + sizeof(float) - 1) / sizeof(float) + QF_ALIGN;
+    nd->prep = pr;
+    sprintf(name, "%s[int8]", nd->op_type);
+    free(nd->op_type);
+    nd->op_type = name;
+    /* rewire: read q_x, write the QuantizeLinear's output */
+    nd->in[0] = dqx->in[0];
+    int yq = ql->out[0];
+    qf_retire(s, y);
+    if (relu >= 0) {
+        qf_retire(s, s->nodes[relu].out[0]);
+        s->nodes[relu].fused = s->nodes[relu].folded = 1;
+    }
+    nd->out[0] = yq;
+    s->vals[yq].producer = i;
+    ql->fused = ql->folded = 1;
+    return 1;
+skip:
+    qf_free(p);
+    return 0;
+}
 
 int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
 {
-    (void)s, (void)config, (void)err;
-    return 0;
+    if (!qf_option(config, "qdq_fuse", 1))
+        return 0;
+    int *uses = calloc((size_t)s->n_vals + 1, sizeof *uses);
+    int *reader = calloc((size_t)s->n_vals + 1, sizeof *reader);
+    int rc = 0, fused = 0;
+    if (!uses || !reader) {
+        free(uses), free(reader);
+        return eb_errf(err, "out of memory fusing QDQ nodes");
+    }
+    qf_count(s, uses, reader);
+    for (int i = 0; i < s->n_nodes && rc >= 0; i++) {
+        ref_node *nd = &s->nodes[i];
+        if (nd->folded || nd->prep ||
+            (nd->op != REF_OP_CONV && nd->op != REF_OP_GEMM && nd->op != REF_OP_MATMUL))
+            continue;
+        rc = qf_try(s, i, uses, reader, err);
+        if (rc > 0) {
+            fused++;
+            qf_count(s, uses, reader);
+        }
+    }
+    /* activation DequantizeLinear nodes (and reshapes after them) nothing reads any more,
+     * last first so a reshape's retirement frees its DequantizeLinear */
+    for (int i = s->n_nodes - 1; fused && rc >= 0 && i >= 0; i--) {
+        ref_node *nd = &s->nodes[i];
+        if ((nd->op == REF_OP_DEQUANTIZELINEAR || nd->op == REF_OP_FLATTEN ||
+             nd->op == REF_OP_RESHAPE || nd->op == REF_OP_SQUEEZE ||
+             nd->op == REF_OP_UNSQUEEZE) &&
+            !nd->folded && nd->n_out == 1 && uses[nd->out[0]] == 0) {
+            qf_retire(s, nd->out[0]);
+            nd->fused = nd->folded = 1;
+            qf_count(s, uses, reader);
+        }
+    }
+    free(uses), free(reader);
+    return rc < 0 ? -1 : 0;
+}
+
+/* im2col of one group's cg channels (uint8, padding = the zero point) into col[K, OH*OW]:
+ * per output row, the valid span of ox is computed once, the rest is padding. */
+static void qf_im2col(const eb_ref_conv2d *c, int64_t cg, const uint8_t *x, uint8_t pad,
+                      uint8_t *col)
+{
+    for (int64_t ch = 0; ch < cg; ch++)
+        for (int64_t ky = 0; ky < c->kh; ky++)
+            for (int64_t kx = 0; kx < c->kw; kx++) {
+                const uint8_t *xc = x + ch * c->h * c->w;
+                int64_t off = kx * c->dw - c->pl; /* ix = ox * sw + off */
+                int64_t ox0 = off >= 0 ? 0 : (-off + c->sw - 1) / c->sw;
+                int64_t ox1 = c->w - off <= 0 ? 0 : (c->w - off + c->sw - 1) / c->sw;
+                ox1 = ox1 > c->ow ? c->ow : ox1;
+                ox0 = ox0 > ox1 ? ox1 : ox0;
+                for (int64_t oy = 0; oy < c->oh; oy++, col += c->ow) {
+                    int64_t iy = oy * c->sh - c->pt + ky * c->dh;
+                    if (iy < 0 || iy >= c->h) {
+                        memset(col, pad, (size_t)c->ow);
+                        continue;
+                    }
+                    const uint8_t *xr = xc + iy * c->w + off;
+                    memset(col, pad, (size_t)ox0);
+                    if (c->sw == 1)
+                        memcpy(col + ox0, xr + ox0, (size_t)(ox1 - ox0));
+                    else
+                        for (int64_t ox = ox0; ox < ox1; ox++)
+                            col[ox] = xr[ox * c->sw];
+                    memset(col + ox1, pad, (size_t)(c->ow - ox1));
+                }
+            }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* One row of qf_requant, eight at a time: cvtps rounds half to even (the default MXCSR). */
+__attribute__((target("avx2,fma"))) static void
+qf_requant_row_avx2(const int32_t *cr, int64_t n, int32_t corr, float mul, float b, float sy,
+                    int32_t zy, int32_t lo, int32_t hi, int64_t *yr)
+{
+    __m256i vc = _mm256_set1_epi32(corr), vz = _mm256_set1_epi32(zy);
+    __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+    __m256 vm = _mm256_set1_ps(mul), vb = _mm256_set1_ps(b), vs = _mm256_set1_ps(sy);
+    __m256 flo = _mm256_set1_ps(-2e9f), fhi = _mm256_set1_ps(2e9f);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256i a = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(cr + j)), vc);
+        __m256 v = _mm256_div_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), vm), vb), vs);
+        v = _mm256_min_ps(_mm256_max_ps(v, flo), fhi);
+        __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
+        q = _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
+        _mm256_storeu_si256((__m256i *)(yr + j), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(q)));
+        _mm256_storeu_si256((__m256i *)(yr + j + 4),
+                            _mm256_cvtepi32_epi64(_mm256_extracti128_si256(q, 1)));
+    }
+    for (; j < n; j++) {
+        float v = ((float)(cr[j] - corr) * mul + b) / sy;
+        v = v < -2e9f ? -2e9f : v > 2e9f ? 2e9f : v;
+        int32_t q = (int32_t)_mm_cvtss_si32(_mm_set_ss(v)) + zy;
+        yr[j] = q < lo ? lo : q > hi ? hi : q;
+    }
+}
+#endif
+
+/* Requantizes C[m, j] for m in [0, M) into y at y + m * ys_m + j * ys_j.  rint by the
+ * 1.5 * 2^23 trick (round half to even in the default rounding mode, exact below 2^22; v is
+ * clamped first), so the loop vectorizes instead of calling libm's rintf. */
+static void qf_requant(const qf_plan *p, int64_t m0, const int32_t *C, int64_t *y, int64_t ys_m,
+                       int64_t ys_j)
+{
+    const float magic = 12582912.0f;
+    float lo = (float)(p->lo - p->zy), hi = (float)(p->hi - p->zy), zy = (float)p->zy;
+    for (int64_t m = 0; m < p->M; m++) {
+        const int32_t *cr = C + m * p->N;
+        int32_t corr = p->zx * p->rowsum[m0 + m];
+        float mul = p->mul[m0 + m], b = p->bias[m0 + m], sy = p->sy;
+        int64_t *yr = y + m * ys_m;
+#if defined(__x86_64__)
+        if (ys_j == 1 && p->avx2) {
+            qf_requant_row_avx2(cr, p->N, corr, mul, b, sy, (int32_t)p->zy, (int32_t)p->lo,
+                                (int32_t)p->hi, yr);
+            continue;
+        }
+#endif
+        if (ys_j == 1) {
+            for (int64_t j = 0; j < p->N; j++) {
+                float v = ((float)(cr[j] - corr) * mul + b) / sy;
+                v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
+                v = (v + magic) - magic;
+                v = v < lo ? lo : v > hi ? hi : v;
+                yr[j] = (int64_t)(int32_t)(v + zy);
+            }
+        } else {
+            for (int64_t j = 0; j < p->N; j++) {
+                float v = ((float)(cr[j] - corr) * mul + b) / sy;
+                v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
+                v = (v + magic) - magic;
+                v = v < lo ? lo : v > hi ? hi : v;
+                yr[j * ys_j] = (int64_t)(int32_t)(v + zy);
+            }
+        }
+    }
 }
 
 void ref_qdq_exec(ref_session *s, const ref_node *nd)
 {
-    (void)s, (void)nd;
+    const qf_plan *p = nd->prep->ext;
+    unsigned char *base = (unsigned char *)s->scratch;
+    base += (QF_ALIGN - (uintptr_t)base % QF_ALIGN) % QF_ALIGN;
+    uint8_t *xu = base + p->off_x, *col = base + p->off_col, *pb = base + p->off_pb;
+    int32_t *C = (int32_t *)(base + p->off_c);
+    const ref_value *xv = &s->vals[nd->in[0]];
+    const int64_t *xq = xv->data;
+    int64_t *y = s->vals[nd->out[0]].data;
+    if (p->is_conv) {
+        const eb_ref_conv2d *c = &nd->conv;
+        int64_t img = c->c * c->h * c->w, cg = c->c / c->group;
+        for (int64_t n = 0; n < c->n; n++) {
+            for (int64_t i = 0; i < img; i++)
+                xu[i] = (uint8_t)(xq[n * img + i] + p->x_offset);
+            for (int64_t g = 0; g < p->groups; g++) {
+                const uint8_t *xg = xu + g * cg * c->h * c->w;
+                if (p->im2col) {
+                    qf_im2col(c, cg, xg, (uint8_t)p->zx, col);
+                    eb_ref_qpack_b(p->K, p->N, col, p->N, 1, pb);
+                } else {
+                    eb_ref_qpack_b(p->K, p->N, xg, p->N, 1, pb);
+                }
+                eb_ref_qgemm(p->M, p->N, p->K, p->pa + g * p->pa_group, pb, C, p->N, p->kernel,
+                             s->pool);
+                qf_requant(p, g * p->M, C, y + (n * c->m + g * p->M) * p->N, p->N, 1);
+            }
+        }
+        return;
+    }
+    /* Gemm / MatMul: B[k][row] = X[row][k], C[feature][row] -> y[row][feature] */
+    for (size_t i = 0; i < xv->numel; i++)
+        xu[i] = (uint8_t)(xq[i] + p->x_offset);
+    eb_ref_qpack_b(p->K, p->N, xu, 1, p->K, pb);
+    eb_ref_qgemm(p->M, p->N, p->K, p->pa, pb, C, p->N, p->kernel, s->pool);
+    qf_requant(p, 0, C, y, 1, p->M);
 }
 
 int ref_qdq_nodes(const ref_session *s)
 {
-    (void)s;
-    return 0;
+    int n = 0;
+    for (int i = 0; i < s->n_nodes; i++)
+        n += s->nodes[i].prep && s->nodes[i].prep->kind == REF_PREP_QDQ;
+    return n;
 }

