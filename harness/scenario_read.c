@@ -739,7 +739,8 @@ static int rd_variants(const eb_sc_reader *r, const rd_tab *top)
         snprintf(chain + used, sizeof chain - used, "%s", s->variants[at].name);
         free(base_of);
         free(order);
-        return eb_sc_fail(r, eb_sc_locate(r, list_line, "base", s->variants[at].base),
+        int vline = eb_sc_locate(r, list_line, "name", s->variants[at].name);
+        return eb_sc_fail(r, eb_sc_locate(r, vline, "base", s->variants[at].base),
                           "variants[%zu].base is '%s', but the bases form a cycle (%s); a base "
                           "must lead back to a variant without one", at + 1,
                           s->variants[at].base, chain);
