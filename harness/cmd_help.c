@@ -48,8 +48,8 @@ static const struct {
      "  --accuracy-tolerance P   top-1 drop that regresses, in points (default 0.5)\n"
      "  --memory-tolerance P     peak RSS growth that regresses, percent (default 10%)\n"
      "  --energy-tolerance P     energy per inference growth that regresses (default 10%)\n"
-     "  --junit FILE             JUnit XML: one testcase per trial and metric\n"
-     "  --markdown FILE          Markdown summary (a CI comment)\n"
+     "  --junit FILE             JUnit XML: one testcase per trial and metric (- : stdout)\n"
+     "  --markdown FILE          Markdown summary, for a CI comment (- : stdout)\n"
      "  --force                  compare runs from different devices anyway\n"
      "  -q, --quiet              no table on stdout\n"
      "Exit: 0 no regression, 1 some metric regressed, 2 usage or input error."},

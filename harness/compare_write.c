@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compare.h"
@@ -125,26 +126,52 @@ void eb_compare_print_table(FILE *f, const eb_compare_report *rep, const eb_run_
 
 /* ---- files: a temporary beside the target, renamed when complete ------------------------ */
 
-static FILE *cw_open(const char *path, char *tmp, size_t n, eb_err *err)
+/* "-" is stdout; a path that exists and is not a regular file (/dev/stdout, a FIFO) is
+ * written in place: renaming over it would replace the device or the pipe with a file.  A
+ * regular file (or a new one) gets a temporary beside it, renamed when complete, so a reader
+ * never sees half a report. */
+typedef struct cw_file {
+    FILE *f;
+    char tmp[4200]; /* "" when written in place */
+    int is_stdout;
+} cw_file;
+
+static int cw_open(const char *path, cw_file *w, eb_err *err)
 {
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        eb_errf(err, "%s: cannot write: %s; check the directory exists and is writable", path,
-                strerror(errno));
-    return f;
+    struct stat st;
+    w->tmp[0] = '\0';
+    w->is_stdout = strcmp(path, "-") == 0;
+    if (w->is_stdout) {
+        w->f = stdout;
+        return 0;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return eb_errf(err, "%s: is a directory; give a file name", path);
+        w->f = fopen(path, "w");
+    } else {
+        snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%ld", path, (long)getpid());
+        w->f = fopen(w->tmp, "w");
+    }
+    if (!w->f)
+        return eb_errf(err, "%s: cannot write: %s; check the directory exists and is writable",
+                       path, strerror(errno));
+    return 0;
 }
 
-static int cw_close(FILE *f, const char *tmp, const char *path, eb_err *err)
+static int cw_close(cw_file *w, const char *path, eb_err *err)
 {
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        unlink(tmp);
+    int bad = ferror(w->f);
+    if (w->is_stdout)
+        return fflush(stdout) != 0 || bad ? eb_errf(err, "stdout: write failed") : 0;
+    if (fclose(w->f) != 0 || bad) {
+        if (w->tmp[0])
+            unlink(w->tmp);
         return eb_errf(err, "%s: write failed (disk full?)", path);
     }
-    if (rename(tmp, path) != 0) {
+    if (w->tmp[0] && rename(w->tmp, path) != 0) {
         int e = errno;
-        unlink(tmp);
+        unlink(w->tmp);
         return eb_errf(err, "%s: cannot rename the finished file into place: %s", path,
                        strerror(e));
     }
@@ -224,10 +251,10 @@ static void cw_cases(const eb_compare_entry *e, const eb_compare_opts *o, cw_cas
 int eb_compare_write_junit(const char *path, const eb_compare_report *rep,
                            const eb_run_data *base, const eb_run_data *cur, eb_err *err)
 {
-    char tmp[4200];
-    FILE *f = cw_open(path, tmp, sizeof tmp, err);
-    if (!f)
+    cw_file w;
+    if (cw_open(path, &w, err) != 0)
         return -1;
+    FILE *f = w.f;
     size_t tests = 0, failures = 0, skipped = 0;
     cw_case c[4];
     for (size_t i = 0; i < rep->n; i++) {
@@ -295,7 +322,7 @@ int eb_compare_write_junit(const char *path, const eb_compare_report *rep,
         }
     }
     fprintf(f, "  </testsuite>\n</testsuites>\n");
-    return cw_close(f, tmp, path, err);
+    return cw_close(&w, path, err);
 }
 
 /* ---- Markdown --------------------------------------------------------------------------- */
@@ -354,10 +381,9 @@ void eb_compare_markdown(FILE *f, const eb_compare_report *rep, const eb_run_dat
 int eb_compare_write_markdown(const char *path, const eb_compare_report *rep,
                               const eb_run_data *base, const eb_run_data *cur, eb_err *err)
 {
-    char tmp[4200];
-    FILE *f = cw_open(path, tmp, sizeof tmp, err);
-    if (!f)
+    cw_file w;
+    if (cw_open(path, &w, err) != 0)
         return -1;
-    eb_compare_markdown(f, rep, base, cur);
-    return cw_close(f, tmp, path, err);
+    eb_compare_markdown(w.f, rep, base, cur);
+    return cw_close(&w, path, err);
 }

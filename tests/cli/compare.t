@@ -66,6 +66,16 @@ A trial missing on one side, or one that failed, is not comparable: reported, no
     original/mock threads=1: not comparable: status ok in base, crashed in current
   0 regressed, 0 improved, 0 unchanged, 1 not comparable
 
+"-" writes to stdout; a pipe (or /dev/stdout) is written in place, never replaced by a file.
+
+  $ $EDGEBENCH compare base slow --markdown - -q | head -1
+  ### edgebench compare: REGRESSION — 1 regressed, 0 improved, 0 unchanged, 0 not comparable
+  $ mkfifo pipe; (cat pipe > from-pipe &); $EDGEBENCH compare base slow --junit pipe -q; echo "exit $?"; sleep 0.2
+  exit 1
+  $ test -p pipe && echo still a pipe; grep -c '<failure' from-pipe
+  still a pipe
+  1
+
 Bad input: one line naming the problem, exit 2.
 
   $ $EDGEBENCH compare base nowhere
