@@ -242,6 +242,9 @@ static int ref_probe(char *why, size_t n)
 
 static const eb_option_spec ref_options[] = {
     {"profile", "bool", "0", "time every node (per node and per operator type, for ops.csv)"},
+    {"sparse_threshold", "float", "0.9",
+     "share of zero weights from which Gemm/MatMul/1x1 Conv run on CSR kernels (>1: never)"},
+    {"qdq_fuse", "bool", "1", "fuse QDQ Conv/Gemm/MatMul chains into int8 kernels at open"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -183,12 +183,52 @@ static void test_qdq_cnn(void **state)
     eb_backend_ref.close(s);
 }
 
+/* Runs stem on the sparse kernels (n_sparse nodes expected) and on the dense path; both
+ * against numpy, and against each other. */
+static void ref_quant_sparse_case(const char *stem, int n_sparse)
+{
+    char file[64];
+    snprintf(file, sizeof file, "%s.onnx", stem);
+    ref_session *s = ref_quant_open(file, 0, NULL);
+    assert_int_equal(ref_sparse_nodes(s), n_sparse);
+    int over = 0;
+    double worst = ref_quant_run(s, stem, 1e-4, &over);
+    if (over)
+        fail_msg("%s sparse: %d outputs off by up to %g", stem, over, worst);
+    eb_backend_ref.close(s);
+    eb_option dense = {"sparse_threshold", "1.5"};
+    s = ref_quant_open(file, 1, &dense);
+    assert_int_equal(ref_sparse_nodes(s), 0);
+    worst = ref_quant_run(s, stem, 1e-4, &over);
+    assert_int_equal(over, 0);
+    eb_backend_ref.close(s);
+    /* a threshold above the model's sparsity keeps it dense */
+    eb_option high = {"sparse_threshold", "0.99"};
+    s = ref_quant_open(file, 1, &high);
+    assert_int_equal(ref_sparse_nodes(s), 0);
+    eb_backend_ref.close(s);
+}
+
+static void test_sparse_models(void **state)
+{
+    (void)state;
+    ref_quant_sparse_case("sp_mlp", 2);  /* Gemm (+ fused Relu) and MatMul, gather kernel */
+    ref_quant_sparse_case("sp_mlp9", 2); /* 9 rows: the transposed kernel */
+    ref_quant_sparse_case("sp_conv", 1); /* 1x1 Conv over the pixels */
+    ref_session *s = ref_quant_open("sp_mlp.onnx", 0, NULL);
+    assert_int_equal(ref_quant_count_op(s, "Gemm[sparse]"), 1);
+    assert_int_equal(ref_quant_count_op(s, "MatMul[sparse]"), 1);
+    assert_int_equal(ref_quant_count_op(s, "Relu"), 0); /* merged into the sparse Gemm */
+    eb_backend_ref.close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qgemm_kernels),
         cmocka_unit_test(test_qgemm_threads),
         cmocka_unit_test(test_qdq_cnn),
+        cmocka_unit_test(test_sparse_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

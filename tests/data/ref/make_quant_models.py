@@ -7,9 +7,10 @@
                   activations, one Conv with int8 activations.  q_cnn_x.npy / q_cnn_y.npy:
                   input and the expected output, computed here in numpy with ONNX's QDQ
                   semantics (float math between the nodes, round half to even, saturation).
-  sp_mlp.onnx     Gemm (transB=1, bias) -> Relu -> MatMul -> Add with ~90% zero weights;
+  sp_mlp.onnx, sp_mlp9.onnx (5 and 9 rows)
+                  Gemm (transB=1, bias) -> Relu -> MatMul -> Add with 93% and 92% zero weights;
                   sp_mlp_x.npy / sp_mlp_y.npy from numpy.
-  sp_conv.onnx    1x1 Conv (85% zeros, bias) -> Relu; sp_conv_x.npy / sp_conv_y.npy.
+  sp_conv.onnx    1x1 Conv (95% zeros, bias) -> Relu; sp_conv_x.npy / sp_conv_y.npy.
   qbench_int8.onnx / qbench_fp32.onnx   (only with `--bench DIR`, written to DIR: too big
                   to keep in git) a conv-heavy QDQ network and its float twin (dequantized
                   weights), for tests/bench/sparse_bench.c's int8-vs-fp32 comparison.
@@ -147,29 +148,31 @@ def make_q_cnn():
 
 
 def sparse(shape, zeros):
+    """exactly round(zeros * size) zero weights, at random places"""
     w = rng.standard_normal(shape).astype(np.float32)
-    w[rng.random(shape) < zeros] = 0.0
+    w.reshape(-1)[rng.permutation(w.size)[:int(round(zeros * w.size))]] = 0.0
     return w
 
 
-def make_sp_mlp():
+def make_sp_mlp(rows, stem):
+    """rows < 8 runs the gather kernel, rows >= 8 the transposed one."""
     g = G()
-    w1, b1 = sparse((48, 40), 0.9), rng.standard_normal(48).astype(np.float32)
-    w2, b2 = sparse((48, 12), 0.9), rng.standard_normal(12).astype(np.float32)
+    w1, b1 = sparse((48, 40), 0.93), rng.standard_normal(48).astype(np.float32)
+    w2, b2 = sparse((48, 12), 0.92), rng.standard_normal(12).astype(np.float32)
     h = g.node("Gemm", ["x", g.init(w1), g.init(b1)], transB=1)
     r = g.node("Relu", [h])
     m = g.node("MatMul", [r, g.init(w2)])
     out = g.node("Add", [m, g.init(b2)])
-    x = rng.standard_normal((5, 40)).astype(np.float32)
+    x = rng.standard_normal((rows, 40)).astype(np.float32)
     y = np.maximum(x.astype(np.float64) @ w1.T + b1, 0) @ w2 + b2
-    save(g, "sp_mlp", [5, 40], out, [5, 12])
-    np.save(os.path.join(HERE, "sp_mlp_x.npy"), x)
-    np.save(os.path.join(HERE, "sp_mlp_y.npy"), y.astype(np.float32))
+    save(g, stem, [rows, 40], out, [rows, 12])
+    np.save(os.path.join(HERE, stem + "_x.npy"), x)
+    np.save(os.path.join(HERE, stem + "_y.npy"), y.astype(np.float32))
 
 
 def make_sp_conv():
     g = G()
-    w, b = sparse((20, 16, 1, 1), 0.85), rng.standard_normal(20).astype(np.float32)
+    w, b = sparse((20, 16, 1, 1), 0.95), rng.standard_normal(20).astype(np.float32)
     c = g.node("Conv", ["x", g.init(w), g.init(b)])
     out = g.node("Relu", [c])
     x = rng.standard_normal((2, 16, 5, 7)).astype(np.float32)
@@ -206,5 +209,6 @@ if __name__ == "__main__":
         make_bench(sys.argv[2])
         sys.exit(0)
     make_q_cnn()
-    make_sp_mlp()
+    make_sp_mlp(5, "sp_mlp")
+    make_sp_mlp(9, "sp_mlp9")
     make_sp_conv()
