@@ -38,10 +38,19 @@ of the night has the failure.
   $ grep -c '^  n[0-9]\|^  2' hist/history.txt
   3
 
+An accepted change: --rebaseline makes tonight's run the baseline; --keep 2 prunes the
+oldest runs.
+
+  $ $N --set seed=4 --set latency_ms=1.3 --rebaseline --keep 2 | tail -2 | head -1
+  nightly: baseline set to runs/* (--rebaseline) (glob)
+  $ ls hist/runs | wc -l; test "runs/$(ls hist/runs | tail -1)" = "$(readlink hist/baseline)" && echo newest
+  2
+  newest
+
 Bad input is exit 2 and records nothing.
 
   $ $ROOT/scripts/nightly.sh nowhere.lua --root hist
   nightly.sh: nowhere.lua: no such scenario file
   [2]
   $ ls hist/runs | wc -l
-  3
+  2
