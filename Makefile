@@ -108,6 +108,7 @@ build/bench/gemm_bench: tests/bench/gemm_bench.c $(LIB_OBJ) | $(DEPS_OK)
 
 bench: bin/edgebench $(ORT_STAMP) $(GEMM_BENCH) | $(DEPS_OK)
 	bash scripts/bench.sh
+	bash scripts/bench_compare.sh
 
 # ---- ONNX node conformance (issue 3): ref on ONNX's node test suite (libonnx-testdata) ----
 # Prints "OP: passed/total" per operator, refusals, unsupported operators, and closes with
@@ -120,3 +121,51 @@ build/conformance/onnx_node_tests: tests/conformance/onnx_node_tests.c $(LIB_OBJ
 
 conformance: build/conformance/onnx_node_tests
 	build/conformance/onnx_node_tests
+
+# ---- Backend plugins (issue 7): plugins/NAME/*.c -> build/lib/edgebench/backend-NAME.so ----
+# A plugin lives outside backends/ (whose sources all go into the executable) and is
+# self-contained: it links its own copies of harness/err.c and harness/tensor.c, so it needs no
+# symbol from the executable (no -rdynamic; --no-undefined checks it).  plugins/NAME/plugin.mk
+# may set PLUGIN_CFLAGS_NAME and PLUGIN_LIBS_NAME (e.g. -lXNNPACK -lpthreadpool).
+# plugins/README.md says more.  The test plugins (tests/plugins/) exercise the loader.
+.PHONY: plugins
+PLUGIN_NAMES  := $(notdir $(patsubst %/,%,$(wildcard plugins/*/)))
+PLUGIN_SO     := $(patsubst %,build/lib/edgebench/backend-%.so,$(PLUGIN_NAMES))
+PLUGIN_COMMON := harness/err.c harness/tensor.c
+PLUGIN_CC      = $(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared -Wl,-Bsymbolic
+-include $(wildcard plugins/*/plugin.mk)
+plugins: $(PLUGIN_SO)
+all: $(PLUGIN_SO)
+
+.SECONDEXPANSION:
+build/lib/edgebench/backend-%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $(PLUGIN_COMMON) backends/backend.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  PLUGIN  $@"
+	$(Q)$(PLUGIN_CC) $(PLUGIN_CFLAGS_$*) -Wl,--no-undefined -o $@ $(filter %.c,$^) $(PLUGIN_LIBS_$*) -lm -pthread
+
+# Test plugins for the loader's refusals (tests/unit/test_plugin.c, tests/cli/plugins.t): one
+# good, one built for a newer API, one for API 1, one without the entry symbol, one with an
+# unresolved symbol, one that is not a shared object at all.
+TEST_PLUGIN_DIR := build/tests/plugins
+TEST_PLUGINS := $(patsubst %,$(TEST_PLUGIN_DIR)/backend-%.so,testplugin testnewer testv1 testnoentry testunresolved testjunk)
+TEST_PLUGIN_SRC := tests/plugins/testplugin.c $(PLUGIN_COMMON)
+all test: $(TEST_PLUGINS)
+build/tests/test_plugin: $(TEST_PLUGINS)
+$(TEST_PLUGIN_DIR)/backend-testplugin.so: $(TEST_PLUGIN_SRC) backends/backend.h
+	@mkdir -p $(dir $@)
+	$(Q)$(PLUGIN_CC) -Wl,--no-undefined -o $@ $(TEST_PLUGIN_SRC)
+$(TEST_PLUGIN_DIR)/backend-testnewer.so: $(TEST_PLUGIN_SRC) backends/backend.h
+	@mkdir -p $(dir $@)
+	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testnewer"' -DTESTPLUGIN_API=99 -o $@ $(TEST_PLUGIN_SRC)
+$(TEST_PLUGIN_DIR)/backend-testv1.so: $(TEST_PLUGIN_SRC) backends/backend.h
+	@mkdir -p $(dir $@)
+	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testv1"' -DTESTPLUGIN_API=1 -o $@ $(TEST_PLUGIN_SRC)
+$(TEST_PLUGIN_DIR)/backend-testnoentry.so: $(TEST_PLUGIN_SRC) backends/backend.h
+	@mkdir -p $(dir $@)
+	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testnoentry"' -DTESTPLUGIN_NO_ENTRY -o $@ $(TEST_PLUGIN_SRC)
+$(TEST_PLUGIN_DIR)/backend-testunresolved.so: $(TEST_PLUGIN_SRC) backends/backend.h
+	@mkdir -p $(dir $@)
+	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testunresolved"' -DTESTPLUGIN_UNRESOLVED -o $@ $(TEST_PLUGIN_SRC)
+$(TEST_PLUGIN_DIR)/backend-testjunk.so:
+	@mkdir -p $(dir $@)
+	$(Q)echo 'not a shared object' > $@

@@ -3,7 +3,11 @@
 can check results.csv with awk -F'\t' even where a field holds a comma.
 Usage: csvcol.py FILE COLUMN [COLUMN...]"""
 import csv
+import signal
 import sys
+
+# Piped into `head`, the reader may go away early: end quietly, as a C filter would.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 if len(sys.argv) < 3:
     sys.exit(__doc__)
