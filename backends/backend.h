@@ -5,8 +5,16 @@
  * calls them only through the wrappers in harness/backend.h, which check arguments and supply
  * defaults, so no call site tests for NULL.
  *
- * Built-in backends (ref, mock) register statically in harness/backend.c.  A backend never
- * calls exit() and never prints: errors come back as -1 plus one line in `eb_err`.
+ * Built-in backends (ref, mock, the worker backends) register statically in harness/backend.c.
+ * External backends are shared objects, backend-NAME.so, found in the colon-separated
+ * EDGEBENCH_BACKEND_PATH, then in ../lib/edgebench beside the executable's directory (an
+ * install) and ../build/lib/edgebench (the source tree); each exports one function
+ *     const eb_backend_i *edgebench_backend(unsigned host_api);
+ * which gets the host's EB_BACKEND_API and returns its table (or NULL to decline).  The loader
+ * (harness/plugin.h) refuses a plugin built for a newer API, one without that symbol, one that
+ * does not dlopen, or one whose name is taken, and `edgebench backends` says why.  plugins/README.md
+ * says how to build one.  A backend never calls exit() and never prints: errors come back as -1
+ * (or EB_UNSUPPORTED) plus one line in `eb_err`.
  *
  * Life of a session, as the harness drives it in each trial's child process:
  *   probe()                      once, to tell whether the backend can run here at all
@@ -25,7 +33,15 @@
 #include "../harness/err.h"
 #include "../harness/tensor.h"
 
-#define EB_BACKEND_API 1
+/* 2 appended memory(); a plugin built for 1 still loads (its missing methods read as NULL). */
+#define EB_BACKEND_API 2
+
+/* open() returns this (instead of -1, with the reason in `eb_err`) when the backend cannot run
+ * the model at all -- a format, an operator or a data type it lacks -- as opposed to failing
+ * on it.  The trial becomes a row with status "unsupported" and the scenario goes on; such rows
+ * do not make `edgebench run` exit 1.  (Appended contract: hosts older than API 2 treat it as
+ * a failure, which is what -2 != 0 means to them.) */
+#define EB_UNSUPPORTED (-2)
 
 /* Upper bound on inputs/outputs a session may expose. */
 #define EB_MAX_IO 16
@@ -104,6 +120,17 @@ typedef struct eb_backend_i {
     /* (optional) the operators the backend runs, comma-separated, for `edgebench help BACKEND`
      * (so an "operator not supported" message can point there instead of listing them all) */
     const char *(*operators)(void);
+
+    /* methods of version 2 */
+    /* (optional) memory the session holds outside this process, for backends that run the
+     * model in another one (a worker): that process's peak (VmHWM), its resident size now and
+     * its resident size before the model was loaded, in kB; -1 where unknown.  The trial adds
+     * the peak to peak_rss_kb and takes model_rss_kb from rss - base (memory_note says so). */
+    int (*memory)(void *session, long *peak_kb, long *rss_kb, long *base_kb);
 } eb_backend_i;
+
+/* The one symbol a backend plugin exports (see the top of this file). */
+#define EB_BACKEND_ENTRY "edgebench_backend"
+typedef const eb_backend_i *(*eb_backend_entry_fn)(unsigned host_api);
 
 #endif

@@ -5,16 +5,25 @@
 #define EB_HARNESS_BACKEND_H
 
 #include "../backends/backend.h"
+#include "plugin.h"
 
-/* Built-in backends, in the order `edgebench backends` lists them. */
+/* Backends in the order `edgebench backends` lists them: the built-ins, then the plugins
+ * (loaded on the first call to any of these; plugin.h says from where). */
 size_t eb_backend_count(void);
 const eb_backend_i *eb_backend_at(size_t i);
 const eb_backend_i *eb_backend_find(const char *name); /* NULL if unknown */
+const char *eb_backend_path(size_t i); /* a plugin's file, NULL for a built-in */
+
+/* Plugins found but refused, with the reason (dlopen error, missing symbol, API version...). */
+size_t eb_backend_refusal_count(void);
+const eb_plugin_refusal *eb_backend_refusal_at(size_t i);
 
 /* Comma-separated list of known backend names, for error messages. */
 const char *eb_backend_names(char *buf, size_t n);
 
 int eb_backend_probe(const eb_backend_i *b, char *why, size_t n);
+/* 0, -1, or EB_UNSUPPORTED when the backend cannot run this model (its format is not among the
+ * backend's formats, or open() said so); err says why in either failure. */
 int eb_backend_open(const eb_backend_i *b, const eb_model *m, const eb_config *c, void **session,
                     eb_err *err);
 int eb_backend_io(const eb_backend_i *b, void *session, eb_io *io, eb_err *err);
@@ -22,6 +31,11 @@ int eb_backend_facts(const eb_backend_i *b, void *session, eb_model_facts *f);
 int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, size_t n_in,
                    eb_tensor *out, size_t n_out, eb_err *err);
 void eb_backend_close(const eb_backend_i *b, void *session);
+
+/* Memory held outside this process (backend.h's memory()): 0 with the values, -1 when the
+ * backend does not say (all three are then -1). */
+int eb_backend_memory(const eb_backend_i *b, void *session, long *peak_kb, long *rss_kb,
+                      long *base_kb);
 
 /* Per-node times since the last call (and resets them): fills up to n entries and returns how
  * many; with ops NULL returns the count without resetting.  0 when the backend does not

@@ -16,7 +16,8 @@ static const struct {
      "  --set KEY=VALUE  set an option the scenario declares with option(KEY, default, help)\n"
      "  -q, --quiet      no progress and no summary\n"
      "  --progress       progress on stderr even when it is not a terminal\n"
-     "Exit: 0 every trial ok, 1 some trial failed/crashed/timed out, 2 usage or input error."},
+     "Exit: 0 every trial ok (or unsupported: a backend lacking a format or operator the variant\n"
+     "needs), 1 some trial failed/crashed/timed out, 2 usage or input error."},
     {"infer", "edgebench infer --backend NAME MODEL [--input [NAME=]X.npy]... [--output Y.npy]... [--set KEY=VALUE]... [--threads N] [--profile]",
      "Runs a model once on the given inputs and writes its outputs as .npy files, in the\n"
      "model's output order (numerical debugging).  Without --output, prints each output's\n"
@@ -26,7 +27,11 @@ static const struct {
      "  --threads N      worker threads the backend may use\n"
      "  --profile        time every node over 20 more runs and print the table (ref)\n"
      "Exit: 0 ok, 1 the backend failed to run the model, 2 usage or input error."},
-    {"backends", "edgebench backends", "Lists each backend, its model formats, and whether it is available here (and why not)."},
+    {"backends", "edgebench backends",
+     "Lists each backend, its model formats, and whether it is available here (and why not):\n"
+     "the built-ins, then plugins (backend-NAME.so from $EDGEBENCH_BACKEND_PATH, colon-separated,\n"
+     "then ../lib/edgebench and ../build/lib/edgebench beside the executable's directory), then\n"
+     "the plugins it refused and why (dlopen error, missing symbol, backend API version)."},
     {"info", "edgebench info", "Describes this device as hwloc and the OS see it: CPU, cores, caches, core kinds,\nmemory, OS, compiler, frequency governor, load."},
     {"report", "edgebench report RESULTS_DIR [--out DIR] [--format png|svg]",
      "Reads a finished run (results.csv, samples.csv, run.csv) and writes OUT/index.html (one\n"

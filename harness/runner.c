@@ -791,7 +791,10 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
                                 free(kept->values);
                                 *kept = (eb_trial_scores){0};
                             }
-                            not_ok += strcmp(r->status, "ok") != 0;
+                            /* unsupported: the backend lacks what the variant needs, not a
+                             * failure (backends/backend.h, EB_UNSUPPORTED) */
+                            not_ok += strcmp(r->status, "ok") != 0 &&
+                                      strcmp(r->status, "unsupported") != 0;
                             int bad = eb_results_append(st.results, r, samples, n_samples, err) ||
                                       runner_write_ops(st.results, r, ops, n_ops, err);
                             free(samples);

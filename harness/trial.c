@@ -378,12 +378,23 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     eb_device_memory(&r->base_rss_kb, &hwm);
 
     double t0 = eb_now_ms();
-    if (eb_backend_open(t->backend, &model, &config, &session, &err) != 0)
+    int opened = eb_backend_open(t->backend, &model, &config, &session, &err);
+    if (opened == EB_UNSUPPORTED) {
+        /* Not a failure: the backend lacks a format or operator; the row says which. */
+        snprintf(r->status, sizeof r->status, "unsupported");
+        snprintf(r->error, sizeof r->error, "%.*s", (int)sizeof r->error - 1, err.msg);
+        goto done;
+    }
+    if (opened != 0)
         goto fail;
     r->load_ms = eb_now_ms() - t0;
     eb_device_memory(&rss_loaded, &hwm);
     if (eb_memory_model_kb(r->base_rss_kb, rss_loaded, &rss) == 0)
         r->model_rss_kb = rss;
+    long w_peak, w_rss, w_base; /* a worker's process: the model lives there */
+    if (eb_backend_memory(t->backend, session, &w_peak, &w_rss, &w_base) == 0 && w_rss >= 0 &&
+        w_base >= 0)
+        r->model_rss_kb = w_rss - w_base;
     if (eb_backend_io(t->backend, session, &io, &err) != 0 ||
         eb_feed_init(&feed, &io, t->data, t->batch, &err) != 0 ||
         trial_alloc_outputs(&io, out, &err) != 0)
@@ -416,6 +427,12 @@ fail:
 done:
     eb_perf_close(&perf);
     eb_device_memory(&rss, &r->peak_rss_kb);
+    if (eb_backend_memory(t->backend, session, &w_peak, &w_rss, &w_base) == 0) {
+        size_t k = strlen(r->memory_note);
+        r->peak_rss_kb += w_peak;
+        snprintf(r->memory_note + k, sizeof r->memory_note - k, "%sincludes worker, VmHWM %ld kB",
+                 k ? "; " : "", w_peak);
+    }
     eb_backend_close(t->backend, session);
     eb_feed_free(&feed);
     for (size_t i = 0; i < EB_MAX_IO; i++)

@@ -91,7 +91,8 @@ static int ref_open(const eb_model *model, const eb_config *config, void **sessi
         eb_err_prefix(err, "%s", model->path);
         one_line(err);
         ref_session_free(s);
-        return -1;
+        /* The loader's refusals (an operator, domain or feature ref lacks) all say this. */
+        return err && strstr(err->msg, "not supported by ref") ? EB_UNSUPPORTED : -1;
     }
     s->io.n_inputs = (size_t)s->n_in;
     s->io.n_outputs = (size_t)s->n_out;

@@ -32,9 +32,12 @@ An unknown command or none at all is a usage error.
 Every built-in backend is listed with its formats and whether it can run here.
 
   $ $EDGEBENCH backends
-  backend    formats  available  description
-  ref        onnx     yes        built-in ONNX engine* (glob)
-  mock       any      yes        deterministic outputs* (glob)
+  backend      formats  available  description
+  ref          onnx     yes        built-in ONNX engine* (glob)
+  mock         any      yes        deterministic outputs* (glob)
+  onnxruntime  onnx     * ONNX Runtime (CPU) in a node worker* (glob)
+  pytorch      onnx     * PyTorch (TorchScript NAME.pt beside NAME.onnx) in a python3 worker* (glob)
+  worker       any      yes        any runtime behind the worker protocol (option command)
 
   $ $EDGEBENCH backends extra
   edgebench: 'backends' takes no arguments (got 'extra')
