@@ -6,6 +6,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential pkg-config liblua5.4-dev libcsv-dev libhwloc-dev zlib1g-dev
             libprotobuf-c-dev protobuf-c-compiler libonnx-dev)
+# the xnnpack backend: XNNPACK's headers and library (loaded with dlopen at open)
+build_pkgs+=(libxnnpack-dev libpthreadpool-dev)
 test_pkgs=(libcmocka-dev python3-cram dataset-fashion-mnist libonnx-testdata)
 # edgebench report: plots (gnuplot, run as a process) and the page check in headless Chromium.
 test_pkgs+=(gnuplot-nox chromium)

@@ -1,0 +1,924 @@
+/* ONNX graph -> XNNPACK subgraph (float32, NHWC inside; see xnn_internal.h for the layout).
+ *
+ * The graph comes from ref's loader with shapes inferred and constant subgraphs folded, so
+ * every Reshape target, Clip bound and weight is a static value here.  Nodes are mapped in
+ * topological order; a Conv takes a BatchNormalization after it (folded into its weights) and
+ * any producer takes a Relu/Clip after it (as its output range), when it is that value's only
+ * consumer.  What cannot be mapped is refused with EB_UNSUPPORTED (-2) and the node named.
+ */
+#include "xnn_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *xnn_map_operators(void)
+{
+    return "Abs, Add, AveragePool, BatchNormalization, Ceil, Clip, Conv, Div, Dropout, Flatten, "
+           "Floor, Gemm, GlobalAveragePool, HardSwish, Identity, LeakyRelu, MatMul, MaxPool, "
+           "Mul, Neg, ReduceMean (over H and W), Relu, Reshape, Sigmoid, Softmax, Sqrt, "
+           "Squeeze, Sub, Unsqueeze";
+}
+
+#if !EB_XNN_HAVE_HEADER
+int xnn_map_graph(xnn_session *x, eb_err *err)
+{
+    (void)x;
+    return eb_errf(err, "xnnpack: built without xnnpack.h (install libxnnpack-dev, rebuild)");
+}
+#else
+
+#define GV(i) (&x->g->vals[(i)])
+#define XV(i) (&x->vals[(i)])
+#define NONE XNN_INVALID_VALUE_ID
+
+/* EB_UNSUPPORTED: the model needs something the mapping does not do. */
+static int xm_unsupported(const ref_node *nd, eb_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int xm_unsupported(const ref_node *nd, eb_err *err, const char *fmt, ...)
+{
+    char what[512], lbl[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    eb_errf(err, "%s: %s is not supported by xnnpack (`edgebench help xnnpack` lists what is)",
+            ref_node_label(nd, lbl, sizeof lbl), what);
+    return EB_UNSUPPORTED;
+}
+
+/* A define call that XNNPACK rejected: parameters it does not take are EB_UNSUPPORTED,
+ * anything else is a failure (-1). */
+static int xm_status(enum xnn_status st, const ref_node *nd, const char *call, eb_err *err)
+{
+    char lbl[256];
+    if (st == xnn_status_success)
+        return 0;
+    eb_errf(err, "%s: %s failed (%s)%s", ref_node_label(nd, lbl, sizeof lbl), call,
+            eb_xnn_status_name(st),
+            st == xnn_status_invalid_parameter || st == xnn_status_unsupported_parameter
+                ? ": XNNPACK does not take this node's parameters"
+                : "");
+    return st == xnn_status_invalid_parameter || st == xnn_status_unsupported_parameter
+               ? EB_UNSUPPORTED
+               : -1;
+}
+
+/* A float buffer that lives as long as the session, padded as XNNPACK reads (it may read up
+ * to XNN_EXTRA_BYTES beyond a tensor). */
+static float *xm_own(xnn_session *x, size_t floats)
+{
+    if (x->n_owned == x->cap_owned) {
+        size_t cap = x->cap_owned ? 2 * x->cap_owned : 64;
+        void **p = realloc(x->owned, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        x->owned = p, x->cap_owned = cap;
+    }
+    float *f = calloc(1, floats * sizeof(float) + XNN_EXTRA_BYTES);
+    if (f)
+        x->owned[x->n_owned++] = f;
+    return f;
+}
+
+/* ONNX dims of v as XNNPACK sees them: NCHW -> NHWC when nhwc. */
+static void xm_dims(const ref_value *v, int nhwc, size_t *d)
+{
+    for (int i = 0; i < v->ndim; i++)
+        d[i] = (size_t)v->shape[i];
+    if (nhwc) {
+        d[1] = (size_t)v->shape[2], d[2] = (size_t)v->shape[3], d[3] = (size_t)v->shape[1];
+    }
+}
+
+static int xm_is_static(const ref_value *v)
+{
+    return ref_is_static(v) && v->data;
+}
+
+/* Defines ONNX value vi as a runtime value with the given layout; a graph output becomes the
+ * external value n_in + its index. */
+static int xm_def_value(xnn_session *x, const ref_node *nd, int vi, int nhwc, const int64_t *perm,
+                        eb_err *err)
+{
+    const ref_value *v = GV(vi);
+    size_t d[EB_MAX_DIMS];
+    uint32_t ext = NONE, flags = 0, id = NONE;
+    xm_dims(v, nhwc, d);
+    for (int k = 0; v->is_output && k < x->g->n_out; k++)
+        if (x->g->out_vals[k] == vi) {
+            ext = (uint32_t)(x->g->n_in + k);
+            flags = XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
+            break;
+        }
+    enum xnn_status st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32,
+                                                        (size_t)v->ndim, d, NULL, ext, flags, &id);
+    if (st != xnn_status_success)
+        return xm_status(st, nd, "xnn_define_tensor_value", err);
+    xnn_val *xv = XV(vi);
+    xv->id = id;
+    xv->nhwc = nhwc;
+    memset(xv->perm, 0, sizeof xv->perm);
+    if (perm)
+        memcpy(xv->perm, perm, sizeof xv->perm);
+    return 0;
+}
+
+/* An internal runtime value of the given XNNPACK dims (between two nodes of one ONNX op). */
+static int xm_def_temp(xnn_session *x, const ref_node *nd, int ndim, const size_t *d, uint32_t *id,
+                       eb_err *err)
+{
+    enum xnn_status st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32,
+                                                        (size_t)ndim, d, NULL, NONE, 0, id);
+    return xm_status(st, nd, "xnn_define_tensor_value", err);
+}
+
+/* A static tensor of the given XNNPACK dims over data (owned by the session). */
+static int xm_def_static(xnn_session *x, const ref_node *nd, const float *data, int ndim,
+                         const size_t *d, uint32_t *id, eb_err *err)
+{
+    enum xnn_status st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32,
+                                                        (size_t)ndim, d, data, NONE, 0, id);
+    return xm_status(st, nd, "xnn_define_tensor_value", err);
+}
+
+/* The runtime value behind input k of nd, which must be an activation already defined. */
+static int xm_act(xnn_session *x, const ref_node *nd, int k, eb_err *err)
+{
+    if (k >= nd->n_in || nd->in[k] < 0)
+        return xm_unsupported(nd, err, "a missing input %d", k);
+    const ref_value *v = GV(nd->in[k]);
+    if (v->dtype != EB_F32)
+        return xm_unsupported(nd, err, "input '%s' of type %s (xnnpack maps float32)", v->name,
+                              eb_dtype_name(v->dtype));
+    if (XV(nd->in[k])->id == NONE)
+        return xm_unsupported(nd, err, "input '%s' as a constant here", v->name);
+    return 0;
+}
+
+/* Input k of nd as a float32 constant of numel elements (numel 0: any), or NULL. */
+static const float *xm_const(xnn_session *x, const ref_node *nd, int k, size_t numel)
+{
+    if (k >= nd->n_in || nd->in[k] < 0)
+        return NULL;
+    const ref_value *v = GV(nd->in[k]);
+    if (!xm_is_static(v) || v->dtype != EB_F32 || (numel && v->numel != numel))
+        return NULL;
+    return v->data;
+}
+
+/* The only node that reads value vi, when vi is not a graph output either; else -1. */
+static int xm_sole_consumer(const xnn_session *x, int vi)
+{
+    const ref_session *g = x->g;
+    if (g->vals[vi].is_output || x->vals[vi].consumers != 1)
+        return -1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ref_node *nd = &g->nodes[i];
+        if (nd->folded || x->skip[i])
+            continue;
+        for (int j = 0; j < nd->n_in; j++)
+            if (nd->in[j] == vi)
+                return i;
+    }
+    return -1;
+}
+
+/* Clip's bounds: inputs 1 and 2 (opset 11 on, optional) or attributes min/max (before). */
+static int xm_clip_bounds(xnn_session *x, const ref_node *nd, float *lo, float *hi)
+{
+    *lo = -INFINITY, *hi = INFINITY;
+    if (x->g->opset < 11) {
+        *lo = ref_attr_f(nd, "min", -INFINITY);
+        *hi = ref_attr_f(nd, "max", INFINITY);
+        return 0;
+    }
+    for (int k = 1; k <= 2 && k < nd->n_in; k++) {
+        if (nd->in[k] < 0)
+            continue;
+        const float *c = xm_const(x, nd, k, 1);
+        if (!c)
+            return -1;
+        *(k == 1 ? lo : hi) = c[0];
+    }
+    return 0;
+}
+
+/* When the sole consumer of *vo is a Relu or Clip, takes it: narrows [lo, hi], marks it
+ * skipped and moves *vo to its output. */
+static void xm_fuse_act(xnn_session *x, int *vo, float *lo, float *hi)
+{
+    *lo = -INFINITY, *hi = INFINITY;
+    int c = xm_sole_consumer(x, *vo);
+    if (c < 0)
+        return;
+    const ref_node *cn = &x->g->nodes[c];
+    float a = -INFINITY, b = INFINITY;
+    if (cn->op == REF_OP_RELU)
+        a = 0.0f;
+    else if (cn->op != REF_OP_CLIP || xm_clip_bounds(x, cn, &a, &b) != 0 || !(a < b))
+        return;
+    *lo = a, *hi = b;
+    x->skip[c] = 1;
+    *vo = cn->out[0];
+}
+
+/* ---------------------------------------------------------------- Conv (+BN, +act) */
+
+static int xm_conv(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *in = GV(nd->in[0]);
+    if (in->ndim != 4)
+        return xm_unsupported(nd, err, "a %d-D convolution (xnnpack maps 2-D)", in->ndim - 2);
+    const eb_ref_conv2d *p = &nd->conv;
+    int64_t M = p->m, C = p->c, G = p->group, cg = C / G, mg = M / G, kh = p->kh, kw = p->kw;
+    const float *w = xm_const(x, nd, 1, (size_t)(M * cg * kh * kw));
+    const float *b = nd->n_in > 2 && nd->in[2] >= 0 ? xm_const(x, nd, 2, (size_t)M) : NULL;
+    if (!w || (nd->n_in > 2 && nd->in[2] >= 0 && !b))
+        return xm_unsupported(nd, err, "a weight or bias computed at run time");
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+
+    /* BatchNormalization after it: y = (conv - mean) * gamma / sqrt(var + eps) + beta */
+    int vo = nd->out[0];
+    const float *bn[4] = {NULL, NULL, NULL, NULL};
+    float eps = 0;
+    int c = xm_sole_consumer(x, vo);
+    if (c >= 0 && x->g->nodes[c].op == REF_OP_BATCHNORM) {
+        const ref_node *bnd = &x->g->nodes[c];
+        int ok = 1;
+        for (int k = 0; k < 4; k++)
+            ok &= (bn[k] = xm_const(x, bnd, k + 1, (size_t)M)) != NULL;
+        if (ok) {
+            eps = bnd->a.epsilon;
+            x->skip[c] = 1;
+            vo = bnd->out[0];
+        } else {
+            bn[0] = NULL;
+        }
+    }
+    float lo, hi;
+    xm_fuse_act(x, &vo, &lo, &hi);
+
+    int dw = G == C && cg == 1 && G > 1;
+    float *fw = xm_own(x, (size_t)(M * cg * kh * kw)), *fb = xm_own(x, (size_t)M);
+    if (!fw || !fb)
+        return eb_errf(err, "xnnpack: out of memory for the weights of '%s'", nd->name);
+    for (int64_t m = 0; m < M; m++) {
+        float scale = 1.0f, shift = 0.0f;
+        if (bn[0]) {
+            scale = bn[0][m] / sqrtf(bn[3][m] + eps);
+            shift = bn[1][m] - bn[2][m] * scale;
+        }
+        fb[m] = (b ? b[m] : 0.0f) * scale + shift;
+        /* OIHW -> OHWI ([M][kh][kw][cg]); depthwise: [1][kh][kw][M] */
+        for (int64_t ci = 0; ci < cg; ci++)
+            for (int64_t i = 0; i < kh; i++)
+                for (int64_t j = 0; j < kw; j++) {
+                    float v = w[((m * cg + ci) * kh + i) * kw + j] * scale;
+                    if (dw)
+                        fw[(i * kw + j) * M + m] = v;
+                    else
+                        fw[((m * kh + i) * kw + j) * cg + ci] = v;
+                }
+    }
+    size_t fd[4] = {dw ? 1 : (size_t)M, (size_t)kh, (size_t)kw, dw ? (size_t)M : (size_t)cg};
+    size_t bd[1] = {(size_t)M};
+    uint32_t fid, bid;
+    if ((rc = xm_def_static(x, nd, fw, 4, fd, &fid, err)) ||
+        (rc = xm_def_static(x, nd, fb, 1, bd, &bid, err)) ||
+        (rc = xm_def_value(x, nd, vo, 1, NULL, err)))
+        return rc;
+    uint32_t xi = XV(nd->in[0])->id, yo = XV(vo)->id;
+    enum xnn_status st;
+    if (dw)
+        st = x->api.xnn_define_depthwise_convolution_2d(
+            x->subgraph, (uint32_t)p->pt, (uint32_t)p->pr, (uint32_t)p->pb, (uint32_t)p->pl,
+            (uint32_t)kh, (uint32_t)kw, (uint32_t)p->sh, (uint32_t)p->sw, (uint32_t)p->dh,
+            (uint32_t)p->dw, (uint32_t)(M / C), (size_t)C, lo, hi, xi, fid, bid, yo, 0);
+    else
+        st = x->api.xnn_define_convolution_2d(
+            x->subgraph, (uint32_t)p->pt, (uint32_t)p->pr, (uint32_t)p->pb, (uint32_t)p->pl,
+            (uint32_t)kh, (uint32_t)kw, (uint32_t)p->sh, (uint32_t)p->sw, (uint32_t)p->dh,
+            (uint32_t)p->dw, (uint32_t)G, (size_t)cg, (size_t)mg, lo, hi, xi, fid, bid, yo, 0);
+    return xm_status(st, nd, dw ? "xnn_define_depthwise_convolution_2d" : "xnn_define_convolution_2d",
+                     err);
+}
+
+/* ---------------------------------------------------------------- Gemm, MatMul */
+
+/* Fully connected: y = x * W^T + b with W [N][K] built from B (and alpha, and the column
+ * permutation when x carries one). */
+static int xm_fc(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *a = GV(nd->in[0]), *bv = nd->n_in > 1 && nd->in[1] >= 0 ? GV(nd->in[1]) : NULL;
+    int gemm = nd->op == REF_OP_GEMM;
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    const xnn_val *xa = XV(nd->in[0]);
+    if (!bv || !xm_is_static(bv) || bv->dtype != EB_F32 || bv->ndim != 2)
+        return xm_unsupported(nd, err, "a second operand that is not a constant 2-D matrix");
+    if (gemm && nd->a.trans_a)
+        return xm_unsupported(nd, err, "transA=1");
+    if (xa->nhwc)
+        return xm_unsupported(nd, err, "a product over the width of an NCHW tensor");
+    if (a->ndim < (gemm ? 2 : 1) || (gemm && a->ndim != 2))
+        return xm_unsupported(nd, err, "a %d-D first operand", a->ndim);
+    int tb = gemm && nd->a.trans_b;
+    int64_t K = a->shape[a->ndim - 1], N = tb ? bv->shape[0] : bv->shape[1];
+    if ((tb ? bv->shape[1] : bv->shape[0]) != K)
+        return xm_unsupported(nd, err, "operands that do not agree");
+    float alpha = gemm ? nd->a.alpha : 1.0f, beta = gemm ? nd->a.beta : 0.0f;
+    const float *cb = NULL;
+    int64_t cstep = 0;
+    if (gemm && nd->n_in > 2 && nd->in[2] >= 0 && beta != 0.0f) {
+        const ref_value *cv = GV(nd->in[2]);
+        cb = xm_const(x, nd, 2, 0);
+        int row = cv->numel == (size_t)N && cv->shape[cv->ndim - 1] == N;
+        if (!cb || (!row && cv->numel != 1))
+            return xm_unsupported(nd, err, "a C that is not a constant of N elements (or one)");
+        cstep = row ? 1 : 0;
+    }
+    int vo = nd->out[0];
+    float lo, hi;
+    xm_fuse_act(x, &vo, &lo, &hi);
+    float *fw = xm_own(x, (size_t)(N * K)), *fb = xm_own(x, (size_t)N);
+    if (!fw || !fb)
+        return eb_errf(err, "xnnpack: out of memory for the weights of '%s'", nd->name);
+    const float *B = bv->data;
+    const int64_t *pm = xa->perm; /* columns arrive in HWC order: k_hwc <- k_chw */
+    for (int64_t n = 0; n < N; n++) {
+        fb[n] = cb ? beta * cb[n * cstep] : 0.0f;
+        for (int64_t k = 0; k < K; k++) {
+            int64_t dst = k;
+            if (pm[0]) {
+                int64_t ci = k / (pm[1] * pm[2]), hw = k % (pm[1] * pm[2]);
+                dst = hw * pm[0] + ci;
+            }
+            fw[n * K + dst] = alpha * (tb ? B[n * K + k] : B[k * N + n]);
+        }
+    }
+    size_t fd[2] = {(size_t)N, (size_t)K}, bd[1] = {(size_t)N};
+    uint32_t fid, bid = NONE;
+    if ((rc = xm_def_static(x, nd, fw, 2, fd, &fid, err)) ||
+        (cb && (rc = xm_def_static(x, nd, fb, 1, bd, &bid, err))) ||
+        (rc = xm_def_value(x, nd, vo, 0, NULL, err)))
+        return rc;
+    enum xnn_status st = x->api.xnn_define_fully_connected(x->subgraph, lo, hi, xa->id, fid, bid,
+                                                           XV(vo)->id, 0);
+    return xm_status(st, nd, "xnn_define_fully_connected", err);
+}
+
+/* ---------------------------------------------------------------- pools */
+
+/* XNNPACK has no ceil_mode: extra bottom/right padding gives the same windows (the extra
+ * ones start inside the input, and padding never wins a max nor counts in an average that
+ * excludes padding). */
+static int xm_pool_pads(const eb_ref_conv2d *p, int64_t *pb, int64_t *pr)
+{
+    int64_t in[2] = {p->h, p->w}, k[2] = {p->kh, p->kw}, s[2] = {p->sh, p->sw},
+            d[2] = {p->dh, p->dw}, b[2] = {p->pt, p->pl}, e[2] = {p->pb, p->pr},
+            want[2] = {p->oh, p->ow};
+    for (int i = 0; i < 2; i++) {
+        int64_t got = (in[i] + b[i] + e[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
+        if (got < want[i])
+            e[i] += (want[i] - got) * s[i];
+        got = (in[i] + b[i] + e[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
+        if (got != want[i])
+            return -1;
+    }
+    *pb = e[0], *pr = e[1];
+    return 0;
+}
+
+static int xm_pool(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *in = GV(nd->in[0]);
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    if (in->ndim != 4)
+        return xm_unsupported(nd, err, "%d-D pooling (xnnpack maps 2-D)", in->ndim - 2);
+    if (nd->n_out > 1 && nd->out[1] >= 0)
+        return xm_unsupported(nd, err, "MaxPool's Indices output");
+    const eb_ref_conv2d *p = &nd->conv;
+    int64_t pb, pr;
+    if (xm_pool_pads(p, &pb, &pr) != 0)
+        return xm_unsupported(nd, err, "this ceil_mode geometry");
+    int max = nd->op == REF_OP_MAXPOOL;
+    int extra = pb != p->pb || pr != p->pr;
+    int vo = nd->out[0];
+    float lo, hi;
+    xm_fuse_act(x, &vo, &lo, &hi);
+    uint32_t xi = XV(nd->in[0])->id;
+    int64_t pt = p->pt, pl = p->pl;
+    if (!max) {
+        if (p->dh != 1 || p->dw != 1)
+            return xm_unsupported(nd, err, "a dilated AveragePool");
+        if (nd->a.count_include_pad && (pt || pl || pb || pr)) {
+            /* padding that counts: pad with zeros first, then pool without padding */
+            if (extra)
+                return xm_unsupported(nd, err, "count_include_pad=1 with ceil_mode=1");
+            size_t pre[4] = {0, (size_t)pt, (size_t)pl, 0}, post[4] = {0, (size_t)pb, (size_t)pr, 0};
+            size_t d[4] = {(size_t)p->n, (size_t)(p->h + pt + pb), (size_t)(p->w + pl + pr),
+                           (size_t)p->c};
+            uint32_t padded;
+            if ((rc = xm_def_temp(x, nd, 4, d, &padded, err)))
+                return rc;
+            enum xnn_status st =
+                x->api.xnn_define_static_constant_pad(x->subgraph, pre, post, 0.0f, xi, padded, 0);
+            if ((rc = xm_status(st, nd, "xnn_define_static_constant_pad", err)))
+                return rc;
+            xi = padded;
+            pt = pl = pb = pr = 0;
+        }
+    }
+    if ((rc = xm_def_value(x, nd, vo, 1, NULL, err)))
+        return rc;
+    enum xnn_status st;
+    if (max)
+        st = x->api.xnn_define_max_pooling_2d(
+            x->subgraph, (uint32_t)pt, (uint32_t)pr, (uint32_t)pb, (uint32_t)pl,
+            (uint32_t)p->kh, (uint32_t)p->kw, (uint32_t)p->sh, (uint32_t)p->sw, (uint32_t)p->dh,
+            (uint32_t)p->dw, lo, hi, xi, XV(vo)->id, 0);
+    else
+        st = x->api.xnn_define_average_pooling_2d(
+            x->subgraph, (uint32_t)pt, (uint32_t)pr, (uint32_t)pb, (uint32_t)pl,
+            (uint32_t)p->kh, (uint32_t)p->kw, (uint32_t)p->sh, (uint32_t)p->sw, lo, hi, xi,
+            XV(vo)->id, 0);
+    return xm_status(st, nd, max ? "xnn_define_max_pooling_2d" : "xnn_define_average_pooling_2d",
+                     err);
+}
+
+/* GlobalAveragePool, and ReduceMean over H and W (how mnasnet ends). */
+static int xm_global_avg(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *in = GV(nd->in[0]), *out = GV(nd->out[0]);
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    if (in->ndim != 4 || !XV(nd->in[0])->nhwc)
+        return xm_unsupported(nd, err, "a mean over other than the H and W of a 4-D tensor");
+    int keep = 1;
+    if (nd->op == REF_OP_REDUCEMEAN) {
+        int64_t ax[EB_MAX_DIMS];
+        int n = 0;
+        const ref_attr *at = ref_attr_get(nd, "axes");
+        if (at && at->ints) {
+            n = at->n < EB_MAX_DIMS ? at->n : EB_MAX_DIMS;
+            memcpy(ax, at->ints, (size_t)n * sizeof *ax);
+        } else if (nd->n_in > 1 && nd->in[1] >= 0 && xm_is_static(GV(nd->in[1])) &&
+                   GV(nd->in[1])->dtype == EB_I64 && GV(nd->in[1])->numel <= EB_MAX_DIMS) {
+            n = (int)GV(nd->in[1])->numel;
+            memcpy(ax, GV(nd->in[1])->data, (size_t)n * sizeof *ax);
+        }
+        int seen = 0;
+        for (int i = 0; i < n; i++) {
+            int64_t a = ax[i] < 0 ? ax[i] + 4 : ax[i];
+            seen |= a == 2 ? 1 : a == 3 ? 2 : 4;
+        }
+        if (seen != 3)
+            return xm_unsupported(nd, err, "ReduceMean over axes other than {2, 3}");
+        keep = (int)ref_attr_i(nd, "keepdims", 1);
+    }
+    int vo = nd->out[0];
+    float lo, hi;
+    xm_fuse_act(x, &vo, &lo, &hi);
+    uint32_t pooled;
+    if (keep) {
+        if ((rc = xm_def_value(x, nd, vo, 1, NULL, err)))
+            return rc;
+        pooled = XV(vo)->id;
+    } else {
+        size_t d[4] = {(size_t)in->shape[0], 1, 1, (size_t)in->shape[1]};
+        if ((rc = xm_def_temp(x, nd, 4, d, &pooled, err)))
+            return rc;
+    }
+    enum xnn_status st = x->api.xnn_define_global_average_pooling_2d(
+        x->subgraph, lo, hi, XV(nd->in[0])->id, pooled, 0);
+    if ((rc = xm_status(st, nd, "xnn_define_global_average_pooling_2d", err)) || keep)
+        return rc;
+    /* [N, 1, 1, C] -> the ONNX output ([N, C]): the same memory */
+    if ((rc = xm_def_value(x, nd, vo, 0, NULL, err)))
+        return rc;
+    size_t d[EB_MAX_DIMS];
+    xm_dims(out, 0, d);
+    st = x->api.xnn_define_static_reshape(x->subgraph, (size_t)out->ndim, d, pooled, XV(vo)->id, 0);
+    return xm_status(st, nd, "xnn_define_static_reshape", err);
+}
+
+/* ---------------------------------------------------------------- reshapes */
+
+/* Flatten, Reshape, Squeeze, Unsqueeze: the output shape is known; allowed when the data
+ * need not move in the layouts the values have (see xnn_internal.h). */
+static int xm_reshape(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *in = GV(nd->in[0]), *out = GV(nd->out[0]);
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    const xnn_val *xi = XV(nd->in[0]);
+    int nhwc = 0;
+    int64_t perm[3] = {0, 0, 0};
+    const int64_t *os = out->shape;
+    if (xi->nhwc) {
+        int64_t N = in->shape[0], C = in->shape[1], HW = in->shape[2] * in->shape[3];
+        if (out->ndim == 2 && os[0] == N) {
+            if (C > 1 && HW > 1)
+                perm[0] = C, perm[1] = in->shape[2], perm[2] = in->shape[3];
+        } else if (out->ndim == 4 && os[0] == N &&
+                   ((HW == 1 && os[2] * os[3] == 1) || (C == 1 && os[1] == 1))) {
+            nhwc = 1;
+        } else if (!(out->ndim != 4 && (HW == 1 || C == 1))) {
+            return xm_unsupported(nd, err, "reshaping an NCHW tensor %lldx%lldx%lldx%lld this "
+                                  "way (XNNPACK runs NHWC, and this snapshot has no Transpose)",
+                                  (long long)N, (long long)C, (long long)in->shape[2],
+                                  (long long)in->shape[3]);
+        }
+    } else if (xi->perm[0]) {
+        const int64_t *p = xi->perm;
+        if (out->ndim == 2 && os[0] == in->shape[0] && os[1] == in->shape[1])
+            memcpy(perm, p, sizeof perm);
+        else if (out->ndim == 4 && os[0] == in->shape[0] && os[1] == p[0] && os[2] == p[1] &&
+                 os[3] == p[2])
+            nhwc = 1; /* HWC order is NHWC's */
+        else
+            return xm_unsupported(nd, err, "reshaping a flattened NCHW tensor this way");
+    } else if (out->ndim == 4) {
+        if (!(os[1] == 1 || os[2] * os[3] == 1))
+            return xm_unsupported(nd, err, "reshaping to a 4-D NCHW tensor (XNNPACK runs NHWC, "
+                                  "and this snapshot has no Transpose)");
+        nhwc = 1;
+    }
+    int vo = nd->out[0];
+    if ((rc = xm_def_value(x, nd, vo, nhwc, perm, err)))
+        return rc;
+    size_t d[EB_MAX_DIMS];
+    xm_dims(out, nhwc, d);
+    enum xnn_status st = x->api.xnn_define_static_reshape(x->subgraph, (size_t)out->ndim, d,
+                                                          xi->id, XV(vo)->id, 0);
+    return xm_status(st, nd, "xnn_define_static_reshape", err);
+}
+
+/* ---------------------------------------------------------------- elementwise */
+
+/* Static operand v of a binary op whose output has rank r (and is NHWC when nhwc), as an
+ * XNNPACK constant: right-aligned to rank r, permuted to NHWC when it has to be. */
+static int xm_bin_static(xnn_session *x, const ref_node *nd, const ref_value *v, int r, int nhwc,
+                         uint32_t *id, eb_err *err)
+{
+    if (v->dtype != EB_F32)
+        return xm_unsupported(nd, err, "a %s constant operand", eb_dtype_name(v->dtype));
+    int64_t s[EB_MAX_DIMS];
+    for (int i = 0; i < r; i++)
+        s[i] = i < r - v->ndim ? 1 : v->shape[i - (r - v->ndim)];
+    float *f = xm_own(x, v->numel ? v->numel : 1);
+    if (!f)
+        return eb_errf(err, "xnnpack: out of memory for a constant of '%s'", nd->name);
+    const float *src = v->data;
+    size_t d[EB_MAX_DIMS];
+    if (nhwc) { /* [s0][s1][s2][s3] -> [s0][s2][s3][s1] */
+        for (int64_t a = 0; a < s[0]; a++)
+            for (int64_t c = 0; c < s[1]; c++)
+                for (int64_t h = 0; h < s[2]; h++)
+                    for (int64_t w = 0; w < s[3]; w++)
+                        f[((a * s[2] + h) * s[3] + w) * s[1] + c] =
+                            src[((a * s[1] + c) * s[2] + h) * s[3] + w];
+        d[0] = (size_t)s[0], d[1] = (size_t)s[2], d[2] = (size_t)s[3], d[3] = (size_t)s[1];
+    } else {
+        memcpy(f, src, v->numel * sizeof *f);
+        for (int i = 0; i < r; i++)
+            d[i] = (size_t)s[i];
+    }
+    return xm_def_static(x, nd, f, r, d, id, err);
+}
+
+static int xm_binary(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *out = GV(nd->out[0]);
+    int r = out->ndim, nhwc = 0, n_act = 0;
+    const int64_t *perm = NULL;
+    for (int k = 0; k < 2; k++) {
+        const ref_value *v = GV(nd->in[k]);
+        if (xm_is_static(v))
+            continue;
+        int rc = xm_act(x, nd, k, err);
+        if (rc)
+            return rc;
+        const xnn_val *xv = XV(nd->in[k]);
+        n_act++;
+        nhwc |= xv->nhwc;
+        if (xv->perm[0]) {
+            if (perm && memcmp(perm, xv->perm, sizeof xv->perm) != 0)
+                return xm_unsupported(nd, err, "operands flattened from different shapes");
+            perm = xv->perm;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        const ref_value *v = GV(nd->in[k]);
+        int st = xm_is_static(v);
+        if (nhwc && !st && (v->ndim != 4 || !XV(nd->in[k])->nhwc))
+            return xm_unsupported(nd, err, "broadcasting a %d-D tensor against an NCHW one",
+                                  v->ndim);
+        if (perm && (st ? v->numel != 1 : !XV(nd->in[k])->perm[0]))
+            return xm_unsupported(nd, err, "broadcasting against a flattened NCHW tensor");
+    }
+    if (nhwc && r != 4)
+        return xm_unsupported(nd, err, "a %d-D result of an NCHW operand", r);
+    uint32_t ids[2];
+    for (int k = 0; k < 2; k++) {
+        const ref_value *v = GV(nd->in[k]);
+        int rc = xm_is_static(v) ? xm_bin_static(x, nd, v, r, nhwc, &ids[k], err) : 0;
+        if (rc)
+            return rc;
+        if (!xm_is_static(v))
+            ids[k] = XV(nd->in[k])->id;
+    }
+    int vo = nd->out[0];
+    float lo, hi;
+    xm_fuse_act(x, &vo, &lo, &hi);
+    int64_t pz[3] = {0, 0, 0};
+    int rc = xm_def_value(x, nd, vo, nhwc, perm ? perm : pz, err);
+    if (rc)
+        return rc;
+    uint32_t y = XV(vo)->id;
+    enum xnn_status st;
+    const char *call;
+    switch (nd->op) {
+    case REF_OP_ADD:
+        st = x->api.xnn_define_add2(x->subgraph, lo, hi, ids[0], ids[1], y, 0), call = "xnn_define_add2";
+        break;
+    case REF_OP_MUL:
+        st = x->api.xnn_define_multiply2(x->subgraph, lo, hi, ids[0], ids[1], y, 0),
+        call = "xnn_define_multiply2";
+        break;
+    case REF_OP_SUB:
+        st = x->api.xnn_define_subtract(x->subgraph, lo, hi, ids[0], ids[1], y, 0),
+        call = "xnn_define_subtract";
+        break;
+    default:
+        st = x->api.xnn_define_divide(x->subgraph, lo, hi, ids[0], ids[1], y, 0),
+        call = "xnn_define_divide";
+        break;
+    }
+    (void)n_act;
+    return xm_status(st, nd, call, err);
+}
+
+/* One-input operators whose output keeps the input's layout. */
+static int xm_unary(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    const xnn_val xi = *XV(nd->in[0]);
+    int vo = nd->out[0];
+    float lo = -INFINITY, hi = INFINITY;
+    if (nd->op == REF_OP_CLIP && xm_clip_bounds(x, nd, &lo, &hi) != 0)
+        return xm_unsupported(nd, err, "Clip bounds computed at run time");
+    if (nd->op == REF_OP_RELU)
+        lo = 0.0f;
+    if (nd->op == REF_OP_SOFTMAX) {
+        const ref_value *in = GV(nd->in[0]);
+        int r = in->ndim;
+        int64_t axis = ref_attr_i(nd, "axis", x->g->opset >= 13 ? -1 : 1);
+        if (axis < 0)
+            axis += r;
+        /* XNNPACK's softmax runs over the innermost axis: ONNX's channels when NHWC; before
+         * opset 13 ONNX's runs over every axis from `axis` on, the same only when H*W is 1 */
+        int last = xi.nhwc ? axis == 1 && (x->g->opset >= 13 || in->shape[2] * in->shape[3] == 1)
+                           : axis == r - 1;
+        if (!last)
+            return xm_unsupported(nd, err, "Softmax over axis %lld of a %d-D tensor (xnnpack "
+                                  "maps the channel or last axis)", (long long)axis, r);
+    }
+    if ((nd->op == REF_OP_DROPOUT || nd->op == REF_OP_IDENTITY)) {
+        if (nd->n_out > 1 && nd->out[1] >= 0 && XV(nd->out[1])->consumers > 0)
+            return xm_unsupported(nd, err, "Dropout's mask output");
+        if (!GV(vo)->is_output) { /* no node: the output is the input */
+            XV(vo)->id = xi.id, XV(vo)->nhwc = xi.nhwc;
+            memcpy(XV(vo)->perm, xi.perm, sizeof xi.perm);
+            return 0;
+        }
+    }
+    if (nd->op == REF_OP_RELU || nd->op == REF_OP_CLIP) {
+        float l2, h2;
+        xm_fuse_act(x, &vo, &l2, &h2); /* Relu then Clip: one clamp */
+        lo = fmaxf(lo, l2), hi = fminf(hi, h2);
+    }
+    if ((rc = xm_def_value(x, nd, vo, xi.nhwc, xi.perm, err)))
+        return rc;
+    uint32_t y = XV(vo)->id;
+    enum xnn_status st;
+    const char *call;
+    switch (nd->op) {
+    case REF_OP_SIGMOID:
+        st = x->api.xnn_define_sigmoid(x->subgraph, xi.id, y, 0), call = "xnn_define_sigmoid";
+        break;
+    case REF_OP_HARDSWISH:
+        st = x->api.xnn_define_hardswish(x->subgraph, xi.id, y, 0), call = "xnn_define_hardswish";
+        break;
+    case REF_OP_LEAKYRELU:
+        st = x->api.xnn_define_leaky_relu(x->subgraph, ref_attr_f(nd, "alpha", 0.01f), xi.id, y, 0),
+        call = "xnn_define_leaky_relu";
+        break;
+    case REF_OP_ABS:
+        st = x->api.xnn_define_abs(x->subgraph, xi.id, y, 0), call = "xnn_define_abs";
+        break;
+    case REF_OP_NEG:
+        st = x->api.xnn_define_negate(x->subgraph, xi.id, y, 0), call = "xnn_define_negate";
+        break;
+    case REF_OP_FLOOR:
+        st = x->api.xnn_define_floor(x->subgraph, xi.id, y, 0), call = "xnn_define_floor";
+        break;
+    case REF_OP_CEIL:
+        st = x->api.xnn_define_ceiling(x->subgraph, xi.id, y, 0), call = "xnn_define_ceiling";
+        break;
+    case REF_OP_SQRT:
+        st = x->api.xnn_define_square_root(x->subgraph, xi.id, y, 0), call = "xnn_define_square_root";
+        break;
+    case REF_OP_SOFTMAX:
+        st = x->api.xnn_define_softmax(x->subgraph, xi.id, y, 0), call = "xnn_define_softmax";
+        break;
+    default: /* Relu, Clip; Identity/Dropout as a graph output: a copy */
+        st = x->api.xnn_define_clamp(x->subgraph, lo, hi, xi.id, y, 0), call = "xnn_define_clamp";
+        break;
+    }
+    return xm_status(st, nd, call, err);
+}
+
+/* BatchNormalization not after a Conv: y = x * scale + shift, per channel. */
+static int xm_batchnorm(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_value *in = GV(nd->in[0]);
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    const xnn_val xi = *XV(nd->in[0]);
+    int64_t C = in->ndim >= 2 ? in->shape[1] : 0;
+    const float *p[4];
+    for (int k = 0; k < 4; k++)
+        if (!(p[k] = xm_const(x, nd, k + 1, (size_t)C)))
+            return xm_unsupported(nd, err, "statistics computed at run time");
+    if (xi.perm[0] || (!xi.nhwc && in->ndim > 3) || in->ndim < 2)
+        return xm_unsupported(nd, err, "BatchNormalization of a %d-D tensor here", in->ndim);
+    float *sc = xm_own(x, (size_t)C), *sh = xm_own(x, (size_t)C);
+    if (!sc || !sh)
+        return eb_errf(err, "xnnpack: out of memory for '%s'", nd->name);
+    for (int64_t c = 0; c < C; c++) {
+        sc[c] = p[0][c] / sqrtf(p[3][c] + nd->a.epsilon);
+        sh[c] = p[1][c] - p[2][c] * sc[c];
+    }
+    /* channel last in NHWC and in [N, C]; [N, C, L] broadcasts against [C, 1] */
+    size_t d[2] = {(size_t)C, 1};
+    int nd_c = in->ndim == 3 ? 2 : 1;
+    uint32_t sid, hid, tmp;
+    size_t td[EB_MAX_DIMS];
+    xm_dims(in, xi.nhwc, td);
+    int vo = nd->out[0];
+    float lo, hi;
+    xm_fuse_act(x, &vo, &lo, &hi);
+    if ((rc = xm_def_static(x, nd, sc, nd_c, d, &sid, err)) ||
+        (rc = xm_def_static(x, nd, sh, nd_c, d, &hid, err)) ||
+        (rc = xm_def_temp(x, nd, in->ndim, td, &tmp, err)) ||
+        (rc = xm_def_value(x, nd, vo, xi.nhwc, NULL, err)))
+        return rc;
+    enum xnn_status st = x->api.xnn_define_multiply2(x->subgraph, -INFINITY, INFINITY, xi.id, sid,
+                                                     tmp, 0);
+    if ((rc = xm_status(st, nd, "xnn_define_multiply2", err)))
+        return rc;
+    st = x->api.xnn_define_add2(x->subgraph, lo, hi, tmp, hid, XV(vo)->id, 0);
+    return xm_status(st, nd, "xnn_define_add2", err);
+}
+
+/* ---------------------------------------------------------------- the graph */
+
+static int xm_node(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    switch (nd->op) {
+    case REF_OP_CONV:
+        return xm_conv(x, nd, err);
+    case REF_OP_GEMM:
+    case REF_OP_MATMUL:
+        return xm_fc(x, nd, err);
+    case REF_OP_MAXPOOL:
+    case REF_OP_AVGPOOL:
+        return xm_pool(x, nd, err);
+    case REF_OP_GLOBALAVGPOOL:
+    case REF_OP_REDUCEMEAN:
+        return xm_global_avg(x, nd, err);
+    case REF_OP_FLATTEN:
+    case REF_OP_RESHAPE:
+    case REF_OP_SQUEEZE:
+    case REF_OP_UNSQUEEZE:
+        return xm_reshape(x, nd, err);
+    case REF_OP_ADD:
+    case REF_OP_MUL:
+    case REF_OP_SUB:
+    case REF_OP_DIV:
+        return xm_binary(x, nd, err);
+    case REF_OP_RELU:
+    case REF_OP_CLIP:
+    case REF_OP_SIGMOID:
+    case REF_OP_HARDSWISH:
+    case REF_OP_LEAKYRELU:
+    case REF_OP_ABS:
+    case REF_OP_NEG:
+    case REF_OP_FLOOR:
+    case REF_OP_CEIL:
+    case REF_OP_SQRT:
+    case REF_OP_SOFTMAX:
+    case REF_OP_DROPOUT:
+    case REF_OP_IDENTITY:
+        return xm_unary(x, nd, err);
+    case REF_OP_BATCHNORM:
+        return xm_batchnorm(x, nd, err);
+    case REF_OP_CONCAT:
+    case REF_OP_SPLIT:
+    case REF_OP_TRANSPOSE:
+    case REF_OP_SLICE:
+        return xm_unsupported(nd, err, "%s at run time (XNNPACK 0.0~git20220216's subgraph "
+                              "API has no Concatenate, Split, Slice or Transpose)", nd->op_type);
+    default:
+        return xm_unsupported(nd, err, "operator %s", nd->op_type);
+    }
+}
+
+int xnn_map_graph(xnn_session *x, eb_err *err)
+{
+    ref_session *g = x->g;
+    x->vals = calloc((size_t)g->n_vals + 1, sizeof *x->vals);
+    x->skip = calloc((size_t)g->n_nodes + 1, sizeof *x->skip);
+    if (!x->vals || !x->skip)
+        return eb_errf(err, "xnnpack: out of memory");
+    for (int i = 0; i < g->n_vals; i++) {
+        x->vals[i].id = NONE;
+        x->vals[i].consumers = g->vals[i].is_output;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; !g->nodes[i].folded && j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] >= 0)
+                x->vals[g->nodes[i].in[j]].consumers++;
+
+    enum xnn_status st =
+        x->api.xnn_create_subgraph((uint32_t)(g->n_in + g->n_out), 0, &x->subgraph);
+    if (st != xnn_status_success)
+        return eb_errf(err, "xnnpack: xnn_create_subgraph failed (%s)", eb_xnn_status_name(st));
+    for (int i = 0; i < g->n_in; i++) {
+        const ref_value *v = GV(g->in_vals[i]);
+        if (v->dtype != EB_F32)
+            return eb_errf(err, "input '%s' is %s: xnnpack maps float32 models", v->name,
+                           eb_dtype_name(v->dtype)),
+                   EB_UNSUPPORTED;
+        int nhwc = v->ndim == 4;
+        size_t d[EB_MAX_DIMS];
+        xm_dims(v, nhwc, d);
+        uint32_t id;
+        st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32, (size_t)v->ndim, d,
+                                            NULL, (uint32_t)i, XNN_VALUE_FLAG_EXTERNAL_INPUT, &id);
+        if (st != xnn_status_success)
+            return eb_errf(err, "input '%s': xnn_define_tensor_value failed (%s)", v->name,
+                           eb_xnn_status_name(st));
+        x->vals[g->in_vals[i]].id = id;
+        x->vals[g->in_vals[i]].nhwc = nhwc;
+        xnn_port *pt = &x->in[i];
+        pt->val = g->in_vals[i];
+        pt->numel = v->numel;
+        if (nhwc)
+            pt->n = v->shape[0], pt->c = v->shape[1], pt->hw = v->shape[2] * v->shape[3];
+    }
+    x->n_in = g->n_in;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ref_node *nd = &g->nodes[i];
+        if (nd->folded || x->skip[i])
+            continue;
+        int rc = xm_node(x, nd, err);
+        if (rc)
+            return rc;
+        x->n_xnn_nodes++;
+    }
+    for (int i = 0; i < g->n_out; i++) {
+        int vi = g->out_vals[i];
+        const ref_value *v = GV(vi);
+        const xnn_val *xv = XV(vi);
+        if (v->kind != REF_VAL_ACT || xv->id != (uint32_t)(g->n_in + i))
+            return eb_errf(err, "output '%s' is %s: xnnpack runs outputs computed from the "
+                                "inputs",
+                           v->name, v->kind == REF_VAL_INPUT ? "a graph input" : "a constant"),
+                   EB_UNSUPPORTED;
+        xnn_port *pt = &x->out[i];
+        pt->val = vi;
+        pt->numel = v->numel;
+        if (xv->nhwc)
+            pt->n = v->shape[0], pt->c = v->shape[1], pt->hw = v->shape[2] * v->shape[3];
+        else if (xv->perm[0])
+            pt->n = v->shape[0], pt->c = xv->perm[0], pt->hw = xv->perm[1] * xv->perm[2];
+    }
+    x->n_out = g->n_out;
+    return 0;
+}
+#endif

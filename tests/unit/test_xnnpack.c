@@ -1,0 +1,275 @@
+/* xnnpack backend: the zoo against PyTorch's outputs (1e-4 relative), small graphs built for
+ * one mapping path each (tests/data/xnnpack/make_models.py) against ref, torchvision's models
+ * against PyTorch (1e-3; when build/models exists), clean refusals, options and facts.
+ * Every test skips when XNNPACK cannot be loaded here (probe says why). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "npy.h"
+#include "ref/ref.h"
+#include "xnnpack/xnn_internal.h"
+#include "xnnpack/xnnpack_backend.h"
+
+static void xnnpack_t_need_library(void)
+{
+    char why[512];
+    if (eb_backend_xnnpack.probe(why, sizeof why) != 0) {
+        print_message("xnnpack unavailable: %s\n", why);
+        skip();
+    }
+}
+
+typedef struct xnnpack_t_outs {
+    size_t n;
+    eb_tensor t[EB_MAX_IO];
+} xnnpack_t_outs;
+
+/* Opens path on b, runs input in (name taken from the model), returns every output. */
+static int xnnpack_t_run(const eb_backend_i *b, const char *path, int threads, const eb_option *opt,
+                         size_t n_opt, const eb_tensor *in, xnnpack_t_outs *o, eb_err *err)
+{
+    eb_model m = {path, "onnx"};
+    eb_config c = {.threads = threads, .batch = (int)in->shape[0], .cores = "all",
+                   .options = opt, .n_options = n_opt};
+    void *s = NULL;
+    int rc = b->open(&m, &c, &s, err);
+    if (rc)
+        return rc;
+    eb_io io;
+    assert_int_equal(b->io(s, &io), 0);
+    assert_int_equal(io.n_inputs, 1);
+    eb_tensor x = *in;
+    x.name = io.inputs[0].name;
+    o->n = io.n_outputs;
+    for (size_t i = 0; i < io.n_outputs; i++) {
+        o->t[i] = io.outputs[i];
+        o->t[i].name = NULL; /* the session's names go with it */
+        o->t[i].data = calloc(eb_tensor_numel(&o->t[i]) + 1, sizeof(float));
+        assert_non_null(o->t[i].data);
+    }
+    /* twice: the second run must not depend on state the first left behind */
+    rc = b->run(s, &x, 1, o->t, o->n, err) || b->run(s, &x, 1, o->t, o->n, err);
+    b->close(s);
+    return rc;
+}
+
+static void xnnpack_t_free(xnnpack_t_outs *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->t[i].data);
+    o->n = 0;
+}
+
+/* max |a - b| / max |b|, and asserts that shapes agree. */
+static double xnnpack_t_rel(const eb_tensor *a, const eb_tensor *b)
+{
+    assert_int_equal(a->ndim, b->ndim);
+    for (int d = 0; d < a->ndim; d++)
+        assert_int_equal(a->shape[d], b->shape[d]);
+    const float *x = a->data, *y = b->data;
+    double mx = 0, md = 0;
+    for (size_t i = 0; i < eb_tensor_numel(b); i++) {
+        assert_true(isfinite(x[i]));
+        mx = fmax(mx, fabs(y[i]));
+        md = fmax(md, fabs((double)x[i] - y[i]));
+    }
+    return md / (mx > 0 ? mx : 1);
+}
+
+/* A model against its reference npy pair. */
+static void xnnpack_t_against_npy(const char *model, const char *in_npy, const char *out_npy,
+                                  int threads, double tol)
+{
+    eb_tensor in, want;
+    eb_err err = {{0}};
+    assert_int_equal(eb_npy_read(in_npy, &in, &err), 0);
+    assert_int_equal(eb_npy_read(out_npy, &want, &err), 0);
+    xnnpack_t_outs o = {0};
+    int rc = xnnpack_t_run(&eb_backend_xnnpack, model, threads, NULL, 0, &in, &o, &err);
+    if (rc)
+        fail_msg("%s: %s", model, err.msg);
+    double rel = xnnpack_t_rel(&o.t[0], &want);
+    if (rel > tol)
+        fail_msg("%s at %d threads: max relative error %.3g > %.1g", model, threads, rel, tol);
+    xnnpack_t_free(&o);
+    eb_tensor_free(&in), eb_tensor_free(&want);
+}
+
+static void test_xnnpack_zoo_matches_pytorch(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    for (int threads = 1; threads <= 2; threads++) {
+        xnnpack_t_against_npy("models/mlp.onnx", "models/reference/mlp-input.npy",
+                              "models/reference/mlp-output.npy", threads, 1e-4);
+        xnnpack_t_against_npy("models/cnn.onnx", "models/reference/cnn-input.npy",
+                              "models/reference/cnn-output.npy", threads, 1e-4);
+    }
+}
+
+/* Deterministic input in [-2, 2). */
+static eb_tensor xnnpack_t_input(int ndim, const int64_t *shape)
+{
+    eb_tensor t = {.dtype = EB_F32, .ndim = ndim};
+    memcpy(t.shape, shape, (size_t)ndim * sizeof *shape);
+    size_t n = eb_tensor_numel(&t);
+    float *f = malloc(n * sizeof *f);
+    assert_non_null(f);
+    uint32_t s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        f[i] = (float)(s >> 8) / (float)(1u << 24) * 4.0f - 2.0f;
+    }
+    t.data = f;
+    return t;
+}
+
+/* Every output of a small graph on xnnpack equals ref's. */
+static void xnnpack_t_against_ref(const char *model, int ndim, const int64_t *shape)
+{
+    eb_tensor in = xnnpack_t_input(ndim, shape);
+    eb_err err = {{0}};
+    xnnpack_t_outs got = {0}, want = {0};
+    if (xnnpack_t_run(&eb_backend_xnnpack, model, 1, NULL, 0, &in, &got, &err))
+        fail_msg("%s: %s", model, err.msg);
+    if (xnnpack_t_run(&eb_backend_ref, model, 1, NULL, 0, &in, &want, &err))
+        fail_msg("ref on %s: %s", model, err.msg);
+    assert_int_equal(got.n, want.n);
+    for (size_t i = 0; i < got.n; i++) {
+        double rel = xnnpack_t_rel(&got.t[i], &want.t[i]);
+        if (rel > 1e-5)
+            fail_msg("%s output %zu: max relative error %.3g against ref", model, i, rel);
+    }
+    xnnpack_t_free(&got), xnnpack_t_free(&want);
+    free(in.data);
+}
+
+static void test_xnnpack_pools_match_ref(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    /* count_include_pad 0 and 1, ceil_mode: three 4-D outputs transposed back to NCHW */
+    xnnpack_t_against_ref("tests/data/xnnpack/pools.onnx", 4, (int64_t[]){1, 4, 10, 10});
+}
+
+static void test_xnnpack_depthwise_bn_broadcast_softmax_match_ref(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    xnnpack_t_against_ref("tests/data/xnnpack/misc.onnx", 4, (int64_t[]){2, 3, 7, 6});
+}
+
+static void test_xnnpack_flatten_permutes_gemm_columns(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    /* Flatten of C=4 x 5x5 arrives in HWC order: wrong unless the Gemm weights follow */
+    xnnpack_t_against_ref("tests/data/xnnpack/flatten.onnx", 4, (int64_t[]){3, 4, 9, 9});
+}
+
+static void test_xnnpack_refuses_what_it_cannot_map(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    eb_model m = {"tests/data/xnnpack/transpose.onnx", "onnx"};
+    eb_config c = {.threads = 1, .batch = 1, .cores = "all"};
+    void *s = (void *)&m;
+    eb_err err = {{0}};
+    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), EB_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "Transpose"));
+    assert_non_null(strstr(err.msg, "not supported by xnnpack"));
+    assert_null(strchr(err.msg, '\n'));
+    m.path = "tests/data/xnnpack/no-such-model.onnx";
+    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), -1);
+    if (access("build/models/squeezenet1_1.onnx", R_OK) == 0) {
+        m.path = "build/models/squeezenet1_1.onnx";
+        assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), EB_UNSUPPORTED);
+        assert_non_null(strstr(err.msg, "Concat"));
+    }
+}
+
+static void test_xnnpack_options_and_facts(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    eb_model m = {"models/cnn.onnx", "onnx"};
+    eb_option bad = {"sparse", "maybe"};
+    eb_config c = {.threads = 1, .batch = 1, .cores = "all", .options = &bad, .n_options = 1};
+    void *s = NULL, *r = NULL;
+    eb_err err = {{0}};
+    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "sparse"));
+    /* sparse=1 is a hint: the results stay right */
+    eb_option sparse = {"sparse", "1"};
+    eb_tensor in, want;
+    assert_int_equal(eb_npy_read("models/reference/cnn-input.npy", &in, &err), 0);
+    assert_int_equal(eb_npy_read("models/reference/cnn-output.npy", &want, &err), 0);
+    xnnpack_t_outs o = {0};
+    if (xnnpack_t_run(&eb_backend_xnnpack, m.path, 2, &sparse, 1, &in, &o, &err))
+        fail_msg("sparse=1: %s", err.msg);
+    assert_true(xnnpack_t_rel(&o.t[0], &want) < 1e-4);
+    xnnpack_t_free(&o);
+    /* facts as ref counts them */
+    c.n_options = 0;
+    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), 0);
+    assert_int_equal(eb_backend_ref.open(&m, &c, &r, &err), 0);
+    eb_model_facts fx, fr;
+    assert_int_equal(eb_backend_xnnpack.facts(s, &fx), 0);
+    assert_int_equal(eb_backend_ref.facts(r, &fr), 0);
+    assert_true(fx.params > 0 && fx.macs > 0);
+    assert_int_equal(fx.params, fr.params);
+    assert_int_equal(fx.nonzero_params, fr.nonzero_params);
+    assert_int_equal(fx.macs, fr.macs);
+    /* BN folded into the Conv and the Relus fused: fewer XNNPACK nodes than ONNX nodes */
+    const xnn_session *xs = s;
+    assert_true(xs->n_xnn_nodes > 0 && xs->n_xnn_nodes < xs->g->n_nodes);
+    eb_backend_xnnpack.close(s);
+    eb_backend_ref.close(r);
+    eb_tensor_free(&in), eb_tensor_free(&want);
+    assert_non_null(strstr(eb_backend_xnnpack.operators(), "Conv"));
+}
+
+static void test_xnnpack_torchvision_matches_pytorch(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    static const char *const models[] = {"mobilenet_v2", "mnasnet0_5", "resnet18"};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char p[256], in[256], out[256];
+        snprintf(p, sizeof p, "build/models/%s.onnx", models[i]);
+        snprintf(in, sizeof in, "build/models/reference/%s-input.npy", models[i]);
+        snprintf(out, sizeof out, "build/models/reference/%s-output.npy", models[i]);
+        if (access(p, R_OK) || access(in, R_OK) || access(out, R_OK))
+            continue;
+        xnnpack_t_against_npy(p, in, out, 2, 1e-3);
+        ran++;
+    }
+    if (!ran) {
+        print_message("no torchvision exports in build/models (scripts/export_models.py)\n");
+        skip();
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xnnpack_zoo_matches_pytorch),
+        cmocka_unit_test(test_xnnpack_pools_match_ref),
+        cmocka_unit_test(test_xnnpack_depthwise_bn_broadcast_softmax_match_ref),
+        cmocka_unit_test(test_xnnpack_flatten_permutes_gemm_columns),
+        cmocka_unit_test(test_xnnpack_refuses_what_it_cannot_map),
+        cmocka_unit_test(test_xnnpack_options_and_facts),
+        cmocka_unit_test(test_xnnpack_torchvision_matches_pytorch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
