@@ -43,4 +43,6 @@ void eb_result_init(eb_result *r)
     r->agreement_top1 = r->max_abs_diff = r->mean_abs_diff = NAN;
     r->fidelity_samples = -1;
     r->fidelity_trial = -1;
+    r->threads_seen = -1;
+    r->binding_ok = -1;
 }

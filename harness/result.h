@@ -77,6 +77,11 @@ typedef struct eb_result {
     double agreement_top1, max_abs_diff, mean_abs_diff;
     long fidelity_samples;
     int fidelity_trial;
+    /* where the trial's threads were allowed to run, checked after the backend started them
+     * (thread_binding.h) */
+    int threads_seen;
+    int binding_ok; /* -1 unknown */
+    char thread_binding[256];
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

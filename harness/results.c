@@ -132,7 +132,10 @@ typedef enum results_ctype {
     X("max_abs_diff", RC_NUM, max_abs_diff)                                                    \
     X("mean_abs_diff", RC_NUM, mean_abs_diff)                                                  \
     X("fidelity_samples", RC_LONG, fidelity_samples)                                           \
-    X("fidelity_trial", RC_INT, fidelity_trial)
+    X("fidelity_trial", RC_INT, fidelity_trial)                                                \
+    X("threads_seen", RC_INT, threads_seen)                                                    \
+    X("binding_ok", RC_BOOL, binding_ok)                                                       \
+    X("thread_binding", RC_STR, thread_binding)
 
 typedef struct results_column {
     const char *name;

@@ -15,6 +15,7 @@
 #include "memory_pss.h"
 #include "outliers.h"
 #include "stats_ci.h"
+#include "thread_binding.h"
 
 static void trial_fail(eb_result *r, const char *msg)
 {
@@ -408,6 +409,12 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     if (eb_backend_run(t->backend, session, feed.slots[0], feed.n_inputs, out, io.n_outputs, &err))
         goto fail;
     r->first_ms = eb_now_ms() - t0;
+    /* After the first run every worker the backend starts exists: check where each may run. */
+    eb_thread_binding tb;
+    eb_thread_binding_check(bound, &tb);
+    r->threads_seen = tb.threads;
+    r->binding_ok = tb.ok;
+    snprintf(r->thread_binding, sizeof r->thread_binding, "%s", tb.text);
 
     trial_run run = {.t = t, .session = session, .feed = &feed, .out = out,
                      .n_out = io.n_outputs, .err = &err};

@@ -75,3 +75,13 @@ infer --profile prints the per-node table, slowest first; backends that cannot p
   $ $EDGEBENCH infer --backend mock none --profile
   edgebench: infer: backend 'mock' cannot profile nodes
   [2]
+
+Pinning is verified, not assumed: after the engine started its workers, every thread of the
+trial is checked against the trial's cores (a worker pool pins each thread to one core).
+
+  $ $EDGEBENCH run tests/cli/scenarios/binding.lua --out $CRAMTMP/bind -q
+  $ /usr/bin/python3 tests/cli/csvcol.py $CRAMTMP/bind/results.csv threads cores threads_seen binding_ok thread_binding | tr '\t' ' '
+  1 all 1 true 0-1
+  1 1 1 true 1
+  2 all 2 true 0 | 1
+  2 1 2 true 1 | 1
