@@ -26,6 +26,10 @@ extern char **environ;
 /* What differs between the worker backends: how to start the worker. */
 typedef struct worker_kind {
     const char *name;
+    int needs_model; /* 0: the worker may run without a model file (a test double) */
+    /* (may be NULL) can it run here?  When not, open answers EB_UNSUPPORTED with the reason,
+     * so a scenario listing every backend runs on a device lacking some. */
+    int (*probe)(char *why, size_t n);
     /* Fills argv (at most 8 entries, NULL-terminated) for this config; storage in buf. */
     int (*command)(const eb_config *c, char **argv, char *buf, size_t n, eb_err *err);
 } worker_kind;
@@ -127,7 +131,7 @@ static int worker_fail(worker_session *s, eb_err *err, const char *doing, const 
     char status[128], tail[400];
     worker_exit_status(s, 200, status, sizeof status);
     worker_stderr_tail(s, tail, sizeof tail);
-    return eb_errf(err, "%s worker %s: %s%s%s%s%s", s->kind->name, doing, what,
+    return eb_errf(err, "%s backend, %s: %s%s%s%s%s", s->kind->name, doing, what,
                    status[0] ? "; the worker " : "", status, tail[0] ? "; its stderr: " : "",
                    tail);
 }
@@ -346,7 +350,7 @@ static int worker_check(worker_session *s, const worker_msg *m, eb_err *err, con
         return EB_UNSUPPORTED;
     }
     if (strcmp(m->verb, "error") == 0)
-        return eb_errf(err, "%s worker %s: %s", s->kind->name, doing, why ? why : "failed");
+        return eb_errf(err, "%s backend, %s: %s", s->kind->name, doing, why ? why : "failed");
     return eb_errf(err, "%s worker %s: unexpected answer '%.40s' (PROTOCOL.md)", s->kind->name,
                    doing, m->verb);
 }
@@ -500,8 +504,14 @@ static int worker_open_kind(const worker_kind *kind, const eb_model *model,
     s->prof_cached = -1;
     s->open_timeout_ms = worker_seconds_option(config, "open_timeout", 300);
     s->run_timeout_ms = worker_seconds_option(config, "run_timeout", 60);
-    if (!model->path) {
+    if (!model->path && kind->needs_model) {
         eb_errf(err, "%s: needs a model file", kind->name);
+        goto fail;
+    }
+    char why[256];
+    if (kind->probe && kind->probe(why, sizeof why) != 0) {
+        eb_errf(err, "%s is not available here: %s", kind->name, why);
+        rc = EB_UNSUPPORTED;
         goto fail;
     }
     if (kind->command(config, argv, argbuf, sizeof argbuf, err) != 0 ||
@@ -530,7 +540,7 @@ static int worker_open_kind(const worker_kind *kind, const eb_model *model,
 
     char num[32];
     snprintf(header, sizeof header, "open");
-    int bad = worker_put(header, sizeof header, "model", model->path);
+    int bad = model->path ? worker_put(header, sizeof header, "model", model->path) : 0;
     snprintf(num, sizeof num, "%d", config->threads);
     bad |= worker_put(header, sizeof header, "threads", num);
     snprintf(num, sizeof num, "%d", config->batch);
@@ -776,7 +786,7 @@ static int ort_command(const eb_config *c, char **argv, char *buf, size_t n, eb_
     return 0;
 }
 
-static const worker_kind ort_kind = {"onnxruntime", ort_command};
+static const worker_kind ort_kind = {"onnxruntime", 1, ort_probe, ort_command};
 
 static int ort_open(const eb_model *m, const eb_config *c, void **s, eb_err *err)
 {
@@ -841,7 +851,7 @@ static int torch_command(const eb_config *c, char **argv, char *buf, size_t n, e
     return 0;
 }
 
-static const worker_kind torch_kind = {"pytorch", torch_command};
+static const worker_kind torch_kind = {"pytorch", 1, torch_probe, torch_command};
 
 static int torch_open(const eb_model *m, const eb_config *c, void **s, eb_err *err)
 {
@@ -886,7 +896,7 @@ static int any_command(const eb_config *c, char **argv, char *buf, size_t n, eb_
     return 0;
 }
 
-static const worker_kind any_kind = {"worker", any_command};
+static const worker_kind any_kind = {"worker", 0, NULL, any_command};
 
 static int any_open(const eb_model *m, const eb_config *c, void **s, eb_err *err)
 {

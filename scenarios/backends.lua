@@ -1,0 +1,84 @@
+-- backends: every variant of the model zoo on every backend that can run it, one thread and
+-- two, scored on Fashion-MNIST, so runtimes compare on the same models, inputs and device.
+--
+--   edgebench run scenarios/backends.lua                 # every variant, ref/onnxruntime/pytorch
+--   edgebench run scenarios/backends.lua --quick         # seconds per trial
+--   edgebench run scenarios/backends.lua --set limit=1000 --set threads=1
+--
+-- Variants come from models/manifest.csv (scripts/make_models.py), each with its base.  A
+-- backend that lacks what a variant needs (pytorch without NAME.pt beside NAME.onnx, an
+-- operator, a runtime not installed here) gives a row with status `unsupported` and the reason;
+-- the run goes on and does not fail for it.  Outputs are cross-checked across backends at the
+-- end (the `done` hook, on stderr): each variant's top-1 accuracy on every backend against
+-- ref's on the same samples, a difference over `tolerance` points flagged DISAGREES.
+-- (Per-sample top-1 agreement across backends is not in results.csv yet: `agreement_top1`
+-- compares a variant with its base on the same backend.)
+
+local limit = option("limit", 2000, "how many test images the accuracy pass scores (0: all)")
+local threads = option("threads", "1,2", "thread counts, comma-separated")
+local tolerance = option("tolerance", 0.3, "accuracy difference to ref that is flagged (points)")
+local min_time = option("min_time", "1s", "shortest timed loop per trial")
+
+-- The manifest's rows, by its header (columns may be added; name, file, kind, base are used).
+local function zoo(dir)
+  local f = assert(io.open(dir .. "/manifest.csv"), dir .. "/manifest.csv: run make models")
+  local header, variants = nil, {}
+  for line in f:lines() do
+    local cells = {}
+    for cell in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = cell end
+    if not header then
+      header = {}
+      for i, k in ipairs(cells) do header[k] = i end
+    else
+      local base = cells[header.base]
+      variants[#variants + 1] = {
+        name = cells[header.name], kind = cells[header.kind], model = dir .. "/" .. cells[header.file],
+        base = base ~= "" and base or nil,
+      }
+    end
+  end
+  f:close()
+  return variants
+end
+
+local thread_list = {}
+for t in tostring(threads):gmatch("%d+") do thread_list[#thread_list + 1] = tonumber(t) end
+
+return scenario {
+  name = "backends",
+  description = "the zoo on ref, ONNX Runtime and PyTorch",
+  dataset = dataset.idx {
+    name = "fashion-mnist-test",
+    images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+    labels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
+    scale = 1 / 255,
+    reshape = { 1, 28, 28 },
+    limit = limit,
+  },
+  variants = zoo("models"),
+  backends = { "ref", "onnxruntime", "pytorch" },
+  threads = thread_list,
+  measure = { warmup = "0.3s", min_iterations = 100, min_time = min_time, max_time = "10s" },
+
+  done = function(rows)
+    local ref = {}
+    for _, r in ipairs(rows) do
+      if r.backend == "ref" and r.status == "ok" and r.accuracy_top1 then
+        ref[r.variant .. "/" .. (r.dataset or "")] = r.accuracy_top1
+      end
+    end
+    io.stderr:write("cross-check: top-1 accuracy against ref on the same samples\n")
+    for _, r in ipairs(rows) do
+      local base = ref[r.variant .. "/" .. (r.dataset or "")]
+      if r.backend ~= "ref" and r.status == "ok" and r.accuracy_top1 and base then
+        local d = (r.accuracy_top1 - base) * 100
+        io.stderr:write(string.format("  %-16s %-12s %d thr  %.2f%% vs ref %.2f%%  %s\n",
+          r.variant, r.backend, r.threads, r.accuracy_top1 * 100, base * 100,
+          math.abs(d) > tolerance and "DISAGREES" or "agrees"))
+      elseif r.status == "unsupported" and r.threads == thread_list[1] then
+        io.stderr:write(string.format("  %-16s %-12s unsupported: %s\n", r.variant, r.backend,
+          r.error))
+      end
+    end
+  end,
+}
