@@ -34,6 +34,7 @@ Every built-in backend is listed with its formats and whether it can run here.
   $ $EDGEBENCH backends
   backend      formats  available  description
   ref          onnx     yes        built-in ONNX engine* (glob)
+  xnnpack      onnx     yes        Google's XNNPACK* (glob)
   mock         any      yes        deterministic outputs* (glob)
   onnxruntime  onnx     * ONNX Runtime (CPU) in a node worker* (glob)
   pytorch      onnx     * PyTorch (TorchScript NAME.pt beside NAME.onnx) in a python3 worker* (glob)

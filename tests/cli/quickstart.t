@@ -85,3 +85,12 @@ trial is checked against the trial's cores (a worker pool pins each thread to on
   1 1 1 true 1
   2 all 2 true 0 | 1
   2 1 2 true 1 | 1
+
+XNNPACK (Debian's library, loaded at open) runs the zoo too, with the same accuracy as ref.
+
+  $ $EDGEBENCH run tests/cli/scenarios/xnnpack.lua --out $CRAMTMP/x -q
+  $ /usr/bin/python3 tests/cli/csvcol.py $CRAMTMP/x/results.csv variant backend status accuracy_top1 | tr '\t' ' '
+  mlp ref ok 0.880000
+  mlp xnnpack ok 0.880000
+  cnn ref ok 0.910000
+  cnn xnnpack ok 0.910000
