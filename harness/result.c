@@ -45,4 +45,5 @@ void eb_result_init(eb_result *r)
     r->fidelity_trial = -1;
     r->threads_seen = -1;
     r->binding_ok = -1;
+    r->agreement_vs_ref = r->max_abs_diff_vs_ref = NAN;
 }

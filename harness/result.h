@@ -82,6 +82,12 @@ typedef struct eb_result {
     int threads_seen;
     int binding_ok; /* -1 unknown */
     char thread_binding[256];
+    /* cross-backend check (fidelity.h) of a trial on a backend other than ref against ref's
+     * trial of the same variant, threads, cores, batch, mode and dataset, on the accuracy
+     * pass's outputs: NaN without such a ref trial; the note is set when fewer than 99% of the
+     * samples agree ("disagrees with ref on 3.1% of samples") */
+    double agreement_vs_ref, max_abs_diff_vs_ref;
+    char crosscheck_note[96];
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

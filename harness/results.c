@@ -135,7 +135,10 @@ typedef enum results_ctype {
     X("fidelity_trial", RC_INT, fidelity_trial)                                                \
     X("threads_seen", RC_INT, threads_seen)                                                    \
     X("binding_ok", RC_BOOL, binding_ok)                                                       \
-    X("thread_binding", RC_STR, thread_binding)
+    X("thread_binding", RC_STR, thread_binding)                                                \
+    X("agreement_vs_ref", RC_FRAC, agreement_vs_ref)                                           \
+    X("max_abs_diff_vs_ref", RC_NUM, max_abs_diff_vs_ref)                                      \
+    X("crosscheck_note", RC_STR, crosscheck_note)
 
 typedef struct results_column {
     const char *name;

@@ -634,6 +634,53 @@ static void runner_fidelity(runner_state *st, const eb_scenario *s, size_t i)
     r->fidelity_trial = st->rows[best].trial;
 }
 
+/* Cross-backend check of trial i (on a backend other than ref) against ref's trial of the same
+ * variant, dataset, threads, cores, batch and mode, run before it (ref's backends come first in
+ * the plan).  Rows stay empty without such a trial or without outputs on either side. */
+static void runner_crosscheck(runner_state *st, size_t i)
+{
+    eb_result *r = &st->rows[i];
+    const eb_trial_scores *mine = &st->scores[i];
+    if (!mine->values || strcmp(r->backend, "ref") == 0)
+        return;
+    for (size_t j = 0; j < i; j++) {
+        const eb_result *b = &st->rows[j];
+        if (strcmp(b->backend, "ref") != 0 || st->row_entry[j].variant != st->row_entry[i].variant ||
+            st->row_entry[j].data != st->row_entry[i].data || !st->scores[j].values ||
+            b->threads != r->threads || strcmp(b->cores, r->cores) != 0 || b->batch != r->batch ||
+            strcmp(b->mode, r->mode) != 0)
+            continue;
+        eb_fidelity f;
+        const eb_trial_scores *theirs = &st->scores[j];
+        if (eb_fidelity_compare(mine->values, mine->n, mine->width, theirs->values, theirs->n,
+                                theirs->width, &f) != 0)
+            return;
+        r->agreement_vs_ref = f.agreement_top1;
+        r->max_abs_diff_vs_ref = f.max_abs_diff;
+        if (f.agreement_top1 < 0.99)
+            snprintf(r->crosscheck_note, sizeof r->crosscheck_note,
+                     "disagrees with ref on %.1f%% of samples", 100.0 * (1.0 - f.agreement_top1));
+        return;
+    }
+}
+
+/* The order the backends run in: ref first (its trials are what the others are checked
+ * against), the others as declared.  Returns whether the outputs are cross-checked: ref and
+ * at least one other backend. */
+static int runner_backend_order(const eb_scenario *s, size_t *order)
+{
+    size_t k = 0, has_ref = 0;
+    for (size_t b = 0; b < s->n_backends; b++)
+        if (strcmp(s->backends[b], "ref") == 0) {
+            order[k++] = b;
+            has_ref = 1;
+        }
+    for (size_t b = 0; b < s->n_backends; b++)
+        if (strcmp(s->backends[b], "ref") != 0)
+            order[k++] = b;
+    return has_ref && s->n_backends > 1;
+}
+
 static int runner_open(runner_state *st, eb_scenario *s, const eb_run_opts *o, const char *dir,
                        size_t total, eb_err *err)
 {
@@ -716,6 +763,7 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
     runner_state st = {0};
     char run_id[40], started[32], finished[32] = "";
     size_t total = 0, done = 0, not_ok = 0;
+    size_t *border = NULL; /* the backends' order: ref first */
     int code = 0;
 
     {
@@ -738,18 +786,27 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
         goto out;
     }
 
+    border = calloc(s->n_backends ? s->n_backends : 1, sizeof *border);
+    if (!border) {
+        code = 2;
+        eb_errf(err, "out of memory ordering %zu backends", s->n_backends);
+        goto out;
+    }
+    int crosscheck = runner_backend_order(s, border);
     for (size_t e = 0; e < st.n_plan; e++)
-        for (size_t b = 0; b < s->n_backends; b++)
+        for (size_t bo = 0; bo < s->n_backends; bo++)
             for (size_t t = 0; t < s->n_threads; t++)
                 for (size_t c = 0; c < s->n_cores; c++)
                     for (size_t k = 0; k < s->n_batches; k++)
                         for (size_t md = 0; md < s->n_modes; md++) {
+                            size_t b = border[bo];
                             const runner_entry *entry = &st.plan[e];
                             const eb_variant *var = &s->variants[entry->variant];
                             runner_data *data = entry->data >= 0 ? &st.data[entry->data] : NULL;
                             eb_result *r = &st.rows[done];
                             eb_trial_scores *kept = &st.scores[done];
                             int is_base = runner_is_base(s, entry->variant);
+                            int is_ref = strcmp(s->backends[b], "ref") == 0;
                             eb_option opts[64];
                             const eb_backend_i *backend = eb_backend_find(s->backends[b]);
                             eb_trial trial = {
@@ -766,7 +823,7 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
                                 .mode = s->modes[md],
                                 .server = &s->server,
                                 .energy = &st.energy,
-                                .scores = var->base || is_base ? kept : NULL,
+                                .scores = var->base || is_base || crosscheck ? kept : NULL,
                             };
                             double *samples, t0 = eb_now_ms();
                             size_t n_samples, n_ops;
@@ -787,7 +844,10 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
                             runner_after_trial(&st.mon, r);
                             runner_model_facts(&st, entry->variant, r);
                             runner_fidelity(&st, s, done - 1);
-                            if (!is_base) { /* nothing will compare with it */
+                            if (crosscheck)
+                                runner_crosscheck(&st, done - 1);
+                            if (!is_base && !(crosscheck && is_ref)) {
+                                /* nothing will compare with it */
                                 free(kept->values);
                                 *kept = (eb_trial_scores){0};
                             }
@@ -813,6 +873,7 @@ int eb_runner_run(eb_scenario *s, const eb_run_opts *o, eb_err *err)
     if (eb_scenario_done(s, err) != 0)
         code = 2;
 out:
+    free(border);
     runner_iso_time(finished, sizeof finished);
     if (st.results) {
         eb_err meta_err;

@@ -1,18 +1,18 @@
 -- backends: every variant of the model zoo on every backend that can run it, one thread and
 -- two, scored on Fashion-MNIST, so runtimes compare on the same models, inputs and device.
 --
---   edgebench run scenarios/backends.lua                 # every variant, ref/onnxruntime/pytorch
+--   edgebench run scenarios/backends.lua                 # every variant, ref/xnnpack/onnxruntime/pytorch
 --   edgebench run scenarios/backends.lua --quick         # seconds per trial
 --   edgebench run scenarios/backends.lua --set limit=1000 --set threads=1
 --
 -- Variants come from models/manifest.csv (scripts/make_models.py), each with its base.  A
 -- backend that lacks what a variant needs (pytorch without NAME.pt beside NAME.onnx, an
 -- operator, a runtime not installed here) gives a row with status `unsupported` and the reason;
--- the run goes on and does not fail for it.  Outputs are cross-checked across backends at the
--- end (the `done` hook, on stderr): each variant's top-1 accuracy on every backend against
--- ref's on the same samples, a difference over `tolerance` points flagged DISAGREES.
--- (Per-sample top-1 agreement across backends is not in results.csv yet: `agreement_top1`
--- compares a variant with its base on the same backend.)
+-- the run goes on and does not fail for it.  Outputs are cross-checked against ref per sample
+-- by the harness (results.csv: agreement_vs_ref, max_abs_diff_vs_ref, and crosscheck_note when
+-- under 99% of the samples agree; ref's trials run first), and at the end (the `done` hook, on
+-- stderr) each variant's top-1 accuracy on every backend is set beside ref's on the same
+-- samples, a difference over `tolerance` points flagged DISAGREES.
 
 local limit = option("limit", 2000, "how many test images the accuracy pass scores (0: all)")
 local threads = option("threads", "1,2", "thread counts, comma-separated")
@@ -46,7 +46,7 @@ for t in tostring(threads):gmatch("%d+") do thread_list[#thread_list + 1] = tonu
 
 return scenario {
   name = "backends",
-  description = "the zoo on ref, ONNX Runtime and PyTorch",
+  description = "the zoo on ref, XNNPACK, ONNX Runtime and PyTorch",
   dataset = dataset.idx {
     name = "fashion-mnist-test",
     images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
@@ -56,7 +56,7 @@ return scenario {
     limit = limit,
   },
   variants = zoo("models"),
-  backends = { "ref", "onnxruntime", "pytorch" },
+  backends = { "ref", "xnnpack", "onnxruntime", "pytorch" },
   threads = thread_list,
   measure = { warmup = "0.3s", min_iterations = 100, min_time = min_time, max_time = "10s" },
 
@@ -72,9 +72,11 @@ return scenario {
       local base = ref[r.variant .. "/" .. (r.dataset or "")]
       if r.backend ~= "ref" and r.status == "ok" and r.accuracy_top1 and base then
         local d = (r.accuracy_top1 - base) * 100
-        io.stderr:write(string.format("  %-16s %-12s %d thr  %.2f%% vs ref %.2f%%  %s\n",
+        io.stderr:write(string.format("  %-16s %-12s %d thr  %.2f%% vs ref %.2f%%  %s%s\n",
           r.variant, r.backend, r.threads, r.accuracy_top1 * 100, base * 100,
-          math.abs(d) > tolerance and "DISAGREES" or "agrees"))
+          math.abs(d) > tolerance and "DISAGREES" or "agrees",
+          r.agreement_vs_ref and string.format(", top-1 agreement %.2f%%",
+            r.agreement_vs_ref * 100) or ""))
       elseif r.status == "unsupported" and r.threads == thread_list[1] then
         io.stderr:write(string.format("  %-16s %-12s unsupported: %s\n", r.variant, r.backend,
           r.error))

@@ -83,19 +83,21 @@ another protocol version is refused.
   $ col p9/results.csv error | head -1
   worker worker speaks protocol 9, this edgebench 1 (PROTOCOL.md)
 
-The zoo on ref, ONNX Runtime and PyTorch (scenarios/backends.lua): every trial ok, the same
-top-1 accuracy everywhere, and the cross-check says so.
+The zoo on ref, XNNPACK, ONNX Runtime and PyTorch (scenarios/backends.lua): every trial ok, the
+same top-1 accuracy everywhere, every sample's top-1 equal to ref's, and the cross-check says so.
 
   $ cd $ROOT && $EDGEBENCH run scenarios/backends.lua --quick --set threads=1 --set min_time=0.1s --out $OLDPWD/zoo -q 2> $OLDPWD/zoo.err; cd - > /dev/null
-  $ col zoo/results.csv variant backend status accuracy_top1
-  mlp\tref\tok\t0.880000 (esc)
-  mlp\tonnxruntime\tok\t0.880000 (esc)
-  mlp\tpytorch\tok\t0.880000 (esc)
-  cnn\tref\tok\t0.912000 (esc)
-  cnn\tonnxruntime\tok\t0.912000 (esc)
-  cnn\tpytorch\tok\t0.912000 (esc)
+  $ col zoo/results.csv variant backend status accuracy_top1 agreement_vs_ref crosscheck_note
+  mlp\tref\tok\t0.880000\t\t (esc)
+  mlp\txnnpack\tok\t0.880000\t1.000000\t (esc)
+  mlp\tonnxruntime\tok\t0.880000\t1.000000\t (esc)
+  mlp\tpytorch\tok\t0.880000\t1.000000\t (esc)
+  cnn\tref\tok\t0.912000\t\t (esc)
+  cnn\txnnpack\tok\t0.912000\t1.000000\t (esc)
+  cnn\tonnxruntime\tok\t0.912000\t1.000000\t (esc)
+  cnn\tpytorch\tok\t0.912000\t1.000000\t (esc)
   $ grep -c agrees zoo.err
-  4
+  6
 
 Without NAME.pt beside NAME.onnx, pytorch says `unsupported` and why.
 
