@@ -27,6 +27,11 @@
 #define QF_ALIGN 64
 
 typedef struct qf_plan {
+    int is_pool;          /* a MaxPool between fused nodes, run on bytes (qf_pool_exec) */
+    int in_bytes;         /* input 0 holds uint8 (q + x_offset), not int64 */
+    int out_bytes;        /* write uint8 (q + out_offset) for fused readers, not int64 */
+    int out_offset;       /* 128 for int8 results stored as bytes, else 0 */
+    int64_t pk[2], ps[2], pd[2], pp[2]; /* pool: kernel, strides, dilations, pads (h, w) */
     int is_conv;
     int64_t M, K, N;      /* per group: output channels (or features), reduction, columns */
     int64_t groups;
@@ -107,6 +112,26 @@ static int qf_scalar_qparams(const ref_session *s, const ref_node *q, float *sca
     return *scale > 0.0f && isfinite(*scale);
 }
 
+/* The declared 8-bit type of value v (2 uint8, 3 int8), looking through the MaxPool and
+ * reshapes PyTorch puts between a QuantizeLinear and the next DequantizeLinear (they keep the
+ * type; ops_quant.c only types its own outputs); 0 when unknown. */
+static int qf_qtype(const ref_session *s, int v)
+{
+    for (int hops = 0; v >= 0 && hops < 8; hops++) {
+        if (s->vals[v].onnx_type)
+            return s->vals[v].onnx_type;
+        int p = s->vals[v].producer;
+        if (p < 0 || s->nodes[p].folded)
+            return 0;
+        ref_op op = s->nodes[p].op;
+        if (op != REF_OP_MAXPOOL && op != REF_OP_FLATTEN && op != REF_OP_RESHAPE &&
+            op != REF_OP_SQUEEZE && op != REF_OP_UNSQUEEZE)
+            return 0;
+        v = s->nodes[p].in[0];
+    }
+    return 0;
+}
+
 /* The producer node of value v when it is op `op`, else NULL. */
 static ref_node *qf_producer(ref_session *s, int v, ref_op op)
 {
@@ -144,8 +169,8 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
     int64_t zx, zy;
     if (!dqx || dqx->folded || !qf_scalar_qparams(s, dqx, &sx, &zx))
         return 0;
-    const ref_value *qx = &s->vals[dqx->in[0]];
-    if (qx->onnx_type != 2 && qx->onnx_type != 3)
+    int qxt = qf_qtype(s, dqx->in[0]);
+    if (qxt != 2 && qxt != 3)
         return 0;
     /* weight side: a folded DequantizeLinear of 8-bit constants */
     ref_node *dqw = qf_producer(s, nd->in[1], REF_OP_DEQUANTIZELINEAR);
@@ -244,11 +269,12 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
     for (int64_t g = 0; g < p->groups; g++)
         eb_ref_qpack_a(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
     free(w);
-    p->x_offset = qx->onnx_type == 3 ? 128 : 0;
+    p->x_offset = qxt == 3 ? 128 : 0;
     p->zx = (int32_t)(zx + p->x_offset);
     p->sy = sy, p->zy = zy;
     const ref_value *qy = &s->vals[ql->out[0]];
     p->lo = qy->onnx_type == 3 ? -128 : 0, p->hi = qy->onnx_type == 3 ? 127 : 255;
+    p->out_offset = qy->onnx_type == 3 ? 128 : 0;
     if (relu >= 0 && p->lo < zy)
         p->lo = zy;
     p->kernel = eb_ref_qkernel_best(NULL);
@@ -296,6 +322,109 @@ skip:
     return 0;
 }
 
+static int qf_is_q(const ref_node *nd)
+{
+    return !nd->folded && nd->prep && nd->prep->kind == REF_PREP_QDQ;
+}
+
+/* A MaxPool reading a fused node's result (its only reader) becomes a byte pool: max commutes
+ * with the monotone uint8 shift, so it runs on the stored bytes.  1 when converted. */
+static int qf_pool_try(ref_session *s, ref_node *nd, const int *uses, eb_err *err)
+{
+    const ref_attrs *a = &nd->a;
+    int x = nd->in[0];
+    if (nd->n_in < 1 || x < 0 || nd->out[0] < 0 || (nd->n_out > 1 && nd->out[1] >= 0) ||
+        uses[x] != 1 || s->vals[x].producer < 0 || !qf_is_q(&s->nodes[s->vals[x].producer]))
+        return 0;
+    const ref_value *xv = &s->vals[x], *yv = &s->vals[nd->out[0]];
+    if (xv->ndim != 4 || yv->ndim != 4 || !a->has_kernel || a->spatial_rank != 2 ||
+        (a->auto_pad != REF_PAD_NOTSET && a->auto_pad != REF_PAD_VALID))
+        return 0;
+    const qf_plan *src = s->nodes[xv->producer].prep->ext;
+    qf_plan *p = calloc(1, sizeof *p);
+    ref_prep *pr = calloc(1, sizeof *pr);
+    char *name = malloc(strlen(nd->op_type) + 8);
+    if (!p || !pr || !name) {
+        free(p), free(pr), free(name);
+        return eb_errf(err, "out of memory fusing QDQ nodes");
+    }
+    p->is_pool = 1;
+    p->out_offset = src->out_offset;
+    for (int i = 0; i < 2; i++) {
+        p->pk[i] = a->kernel[i], p->ps[i] = a->strides[i] > 0 ? a->strides[i] : 1;
+        p->pd[i] = a->dilations[i] > 0 ? a->dilations[i] : 1;
+        p->pp[i] = a->auto_pad == REF_PAD_VALID ? 0 : a->pads[i];
+    }
+    pr->kind = REF_PREP_QDQ;
+    pr->ext = p;
+    pr->ext_free = qf_free;
+    nd->prep = pr;
+    sprintf(name, "%s[int8]", nd->op_type);
+    free(nd->op_type);
+    nd->op_type = name;
+    s->vals[nd->out[0]].onnx_type = s->vals[x].onnx_type;
+    return 1;
+}
+
+/* After fusion: Gemm/MatMul read through a Flatten/Reshape directly (row-major bytes are the
+ * same), MaxPools between fused nodes run on bytes, and every fused result read only by fused
+ * nodes (as their input 0) is stored as one byte per element (dtype EB_U8, so the arena plans
+ * an eighth of the int64 bytes) instead of int64. */
+static int qf_bytes(ref_session *s, int *uses, int *reader, eb_err *err)
+{
+    for (int i = 0; i < s->n_nodes; i++) {
+        ref_node *nd = &s->nodes[i];
+        if (!qf_is_q(nd) || ((const qf_plan *)nd->prep->ext)->is_conv)
+            continue;
+        int pi = s->vals[nd->in[0]].producer;
+        ref_node *rs = pi >= 0 ? &s->nodes[pi] : NULL;
+        if (rs && !rs->folded && !rs->prep && uses[nd->in[0]] == 1 &&
+            !s->vals[nd->in[0]].is_output &&
+            (rs->op == REF_OP_FLATTEN || rs->op == REF_OP_RESHAPE || rs->op == REF_OP_SQUEEZE ||
+             rs->op == REF_OP_UNSQUEEZE) &&
+            rs->in[0] >= 0 && s->vals[rs->in[0]].numel == s->vals[nd->in[0]].numel) {
+            int old = nd->in[0];
+            nd->in[0] = rs->in[0];
+            qf_retire(s, old);
+            rs->fused = rs->folded = 1;
+            qf_count(s, uses, reader);
+        }
+    }
+    for (int i = 0; i < s->n_nodes; i++) {
+        ref_node *nd = &s->nodes[i];
+        if (nd->folded || nd->prep || nd->op != REF_OP_MAXPOOL)
+            continue;
+        int rc = qf_pool_try(s, nd, uses, err);
+        if (rc < 0)
+            return -1;
+    }
+    qf_count(s, uses, reader);
+    for (int i = 0; i < s->n_nodes; i++) {
+        ref_node *nd = &s->nodes[i];
+        if (!qf_is_q(nd))
+            continue;
+        int v = nd->out[0], ok = uses[v] > 0 && !s->vals[v].is_output;
+        for (int j = 0; ok && j < s->n_nodes; j++) {
+            const ref_node *r = &s->nodes[j];
+            if (r->folded)
+                continue;
+            for (int k = 0; k < r->n_in; k++)
+                if (r->in[k] == v && (k != 0 || !qf_is_q(r)))
+                    ok = 0;
+        }
+        if (ok) {
+            ((qf_plan *)nd->prep->ext)->out_bytes = 1;
+            s->vals[v].dtype = EB_U8;
+        }
+    }
+    for (int i = 0; i < s->n_nodes; i++) {
+        ref_node *nd = &s->nodes[i];
+        if (qf_is_q(nd))
+            ((qf_plan *)nd->prep->ext)->in_bytes = s->vals[nd->in[0]].dtype == EB_U8;
+    }
+    return 0;
+}
+
 int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
 {
     if (!qf_option(config, "qdq_fuse", 1))
@@ -332,6 +461,8 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
             qf_count(s, uses, reader);
         }
     }
+    if (fused && rc >= 0)
+        rc = qf_bytes(s, uses, reader, err);
     free(uses), free(reader);
     return rc < 0 ? -1 : 0;
 }
@@ -370,13 +501,15 @@ static void qf_im2col(const eb_ref_conv2d *c, int64_t cg, const uint8_t *x, uint
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-/* One row of qf_requant, eight at a time: cvtps rounds half to even (the default MXCSR). */
+/* One row of qf_requant, eight at a time: cvtps rounds half to even (the default MXCSR).
+ * Writes int64 (y64) or, when y8 is set, bytes q + off. */
 __attribute__((target("avx2,fma"))) static void
 qf_requant_row_avx2(const int32_t *cr, int64_t n, int32_t corr, float mul, float b, float sy,
-                    int32_t zy, int32_t lo, int32_t hi, int64_t *yr)
+                    int32_t zy, int32_t lo, int32_t hi, int64_t *y64, uint8_t *y8, int32_t off)
 {
     __m256i vc = _mm256_set1_epi32(corr), vz = _mm256_set1_epi32(zy);
     __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+    __m256i voff = _mm256_set1_epi32(off);
     __m256 vm = _mm256_set1_ps(mul), vb = _mm256_set1_ps(b), vs = _mm256_set1_ps(sy);
     __m256 flo = _mm256_set1_ps(-2e9f), fhi = _mm256_set1_ps(2e9f);
     int64_t j = 0;
@@ -386,77 +519,128 @@ qf_requant_row_avx2(const int32_t *cr, int64_t n, int32_t corr, float mul, float
         v = _mm256_min_ps(_mm256_max_ps(v, flo), fhi);
         __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
         q = _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
-        _mm256_storeu_si256((__m256i *)(yr + j), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(q)));
-        _mm256_storeu_si256((__m256i *)(yr + j + 4),
+        if (y8) { /* q + off is in [0, 255]: the unsigned packs are exact */
+            q = _mm256_add_epi32(q, voff);
+            __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+            _mm_storel_epi64((__m128i *)(y8 + j), _mm_packus_epi16(w, w));
+            continue;
+        }
+        _mm256_storeu_si256((__m256i *)(y64 + j), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(q)));
+        _mm256_storeu_si256((__m256i *)(y64 + j + 4),
                             _mm256_cvtepi32_epi64(_mm256_extracti128_si256(q, 1)));
     }
     for (; j < n; j++) {
         float v = ((float)(cr[j] - corr) * mul + b) / sy;
         v = v < -2e9f ? -2e9f : v > 2e9f ? 2e9f : v;
         int32_t q = (int32_t)_mm_cvtss_si32(_mm_set_ss(v)) + zy;
-        yr[j] = q < lo ? lo : q > hi ? hi : q;
+        q = q < lo ? lo : q > hi ? hi : q;
+        if (y8)
+            y8[j] = (uint8_t)(q + off);
+        else
+            y64[j] = q;
     }
 }
 #endif
 
-/* Requantizes C[m, j] for m in [0, M) into y at y + m * ys_m + j * ys_j.  rint by the
- * 1.5 * 2^23 trick (round half to even in the default rounding mode, exact below 2^22; v is
- * clamped first), so the loop vectorizes instead of calling libm's rintf. */
-static void qf_requant(const qf_plan *p, int64_t m0, const int32_t *C, int64_t *y, int64_t ys_m,
+/* Requantizes C[m, j] for m in [0, M) into y at element m * ys_m + j * ys_j: int64 q, or
+ * uint8 q + out_offset when the plan stores bytes.  rint by the 1.5 * 2^23 trick (round half
+ * to even in the default rounding mode, exact below 2^22; v is clamped first), so the loop
+ * vectorizes instead of calling libm's rintf. */
+static void qf_requant(const qf_plan *p, int64_t m0, const int32_t *C, void *y, int64_t ys_m,
                        int64_t ys_j)
 {
     const float magic = 12582912.0f;
     float lo = (float)(p->lo - p->zy), hi = (float)(p->hi - p->zy), zy = (float)p->zy;
+    int64_t *y64 = p->out_bytes ? NULL : y;
+    uint8_t *y8 = p->out_bytes ? y : NULL;
     for (int64_t m = 0; m < p->M; m++) {
         const int32_t *cr = C + m * p->N;
         int32_t corr = p->zx * p->rowsum[m0 + m];
         float mul = p->mul[m0 + m], b = p->bias[m0 + m], sy = p->sy;
-        int64_t *yr = y + m * ys_m;
 #if defined(__x86_64__)
         if (ys_j == 1 && p->avx2) {
             qf_requant_row_avx2(cr, p->N, corr, mul, b, sy, (int32_t)p->zy, (int32_t)p->lo,
-                                (int32_t)p->hi, yr);
+                                (int32_t)p->hi, y64 ? y64 + m * ys_m : NULL,
+                                y8 ? y8 + m * ys_m : NULL, p->out_offset);
             continue;
         }
 #endif
-        if (ys_j == 1) {
-            for (int64_t j = 0; j < p->N; j++) {
-                float v = ((float)(cr[j] - corr) * mul + b) / sy;
-                v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
-                v = (v + magic) - magic;
-                v = v < lo ? lo : v > hi ? hi : v;
-                yr[j] = (int64_t)(int32_t)(v + zy);
-            }
-        } else {
-            for (int64_t j = 0; j < p->N; j++) {
-                float v = ((float)(cr[j] - corr) * mul + b) / sy;
-                v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
-                v = (v + magic) - magic;
-                v = v < lo ? lo : v > hi ? hi : v;
-                yr[j * ys_j] = (int64_t)(int32_t)(v + zy);
-            }
+        for (int64_t j = 0; j < p->N; j++) {
+            float v = ((float)(cr[j] - corr) * mul + b) / sy;
+            v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
+            v = (v + magic) - magic;
+            v = v < lo ? lo : v > hi ? hi : v;
+            int32_t q = (int32_t)(v + zy);
+            if (y8)
+                y8[m * ys_m + j * ys_j] = (uint8_t)(q + p->out_offset);
+            else
+                y64[m * ys_m + j * ys_j] = q;
         }
     }
+}
+
+/* MaxPool on the stored bytes (uint8 q + offset, same order as q); padding never wins. */
+static void qf_pool_exec(ref_session *s, const ref_node *nd, const qf_plan *p)
+{
+    const ref_value *xv = &s->vals[nd->in[0]], *yv = &s->vals[nd->out[0]];
+    int64_t nc = xv->shape[0] * xv->shape[1], h = xv->shape[2], w = xv->shape[3];
+    int64_t oh = yv->shape[2], ow = yv->shape[3];
+    const uint8_t *x8 = p->in_bytes ? xv->data : NULL;
+    const int64_t *x64 = xv->data;
+    uint8_t *y8 = p->out_bytes ? yv->data : NULL;
+    int64_t *y64 = yv->data;
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int m = -1;
+                for (int64_t ky = 0; ky < p->pk[0]; ky++) {
+                    int64_t iy = oy * p->ps[0] - p->pp[0] + ky * p->pd[0];
+                    if (iy < 0 || iy >= h)
+                        continue;
+                    for (int64_t kx = 0; kx < p->pk[1]; kx++) {
+                        int64_t ix = ox * p->ps[1] - p->pp[1] + kx * p->pd[1];
+                        if (ix < 0 || ix >= w)
+                            continue;
+                        int64_t at = (c * h + iy) * w + ix;
+                        int v = x8 ? x8[at] : (int)(x64[at] + p->out_offset);
+                        m = v > m ? v : m;
+                    }
+                }
+                int64_t at = (c * oh + oy) * ow + ox;
+                if (y8)
+                    y8[at] = (uint8_t)m;
+                else
+                    y64[at] = m - p->out_offset;
+            }
 }
 
 void ref_qdq_exec(ref_session *s, const ref_node *nd)
 {
     const qf_plan *p = nd->prep->ext;
+    if (p->is_pool) {
+        qf_pool_exec(s, nd, p);
+        return;
+    }
     unsigned char *base = (unsigned char *)s->scratch;
     base += (QF_ALIGN - (uintptr_t)base % QF_ALIGN) % QF_ALIGN;
     uint8_t *xu = base + p->off_x, *col = base + p->off_col, *pb = base + p->off_pb;
     int32_t *C = (int32_t *)(base + p->off_c);
     const ref_value *xv = &s->vals[nd->in[0]];
     const int64_t *xq = xv->data;
-    int64_t *y = s->vals[nd->out[0]].data;
+    void *yd = s->vals[nd->out[0]].data;
+    size_t ysz = p->out_bytes ? 1 : sizeof(int64_t);
     if (p->is_conv) {
         const eb_ref_conv2d *c = &nd->conv;
         int64_t img = c->c * c->h * c->w, cg = c->c / c->group;
         for (int64_t n = 0; n < c->n; n++) {
-            for (int64_t i = 0; i < img; i++)
-                xu[i] = (uint8_t)(xq[n * img + i] + p->x_offset);
+            const uint8_t *xn = xu;
+            if (p->in_bytes)
+                xn = (const uint8_t *)xv->data + n * img;
+            else
+                for (int64_t i = 0; i < img; i++)
+                    xu[i] = (uint8_t)(xq[n * img + i] + p->x_offset);
             for (int64_t g = 0; g < p->groups; g++) {
-                const uint8_t *xg = xu + g * cg * c->h * c->w;
+                const uint8_t *xg = xn + g * cg * c->h * c->w;
                 if (p->im2col) {
                     qf_im2col(c, cg, xg, (uint8_t)p->zx, col);
                     eb_ref_qpack_b(p->K, p->N, col, p->N, 1, pb);
@@ -465,17 +649,22 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
                 }
                 eb_ref_qgemm(p->M, p->N, p->K, p->pa + g * p->pa_group, pb, C, p->N, p->kernel,
                              s->pool);
-                qf_requant(p, g * p->M, C, y + (n * c->m + g * p->M) * p->N, p->N, 1);
+                qf_requant(p, g * p->M, C,
+                           (char *)yd + (size_t)((n * c->m + g * p->M) * p->N) * ysz, p->N, 1);
             }
         }
         return;
     }
     /* Gemm / MatMul: B[k][row] = X[row][k], C[feature][row] -> y[row][feature] */
-    for (size_t i = 0; i < xv->numel; i++)
-        xu[i] = (uint8_t)(xq[i] + p->x_offset);
-    eb_ref_qpack_b(p->K, p->N, xu, 1, p->K, pb);
+    const uint8_t *xb = xu;
+    if (p->in_bytes)
+        xb = xv->data;
+    else
+        for (size_t i = 0; i < xv->numel; i++)
+            xu[i] = (uint8_t)(xq[i] + p->x_offset);
+    eb_ref_qpack_b(p->K, p->N, xb, 1, p->K, pb);
     eb_ref_qgemm(p->M, p->N, p->K, p->pa, pb, C, p->N, p->kernel, s->pool);
-    qf_requant(p, 0, C, y, 1, p->M);
+    qf_requant(p, 0, C, yd, 1, p->M);
 }
 
 int ref_qdq_nodes(const ref_session *s)
