@@ -86,7 +86,8 @@ clean:
 # ort: npm's onnxruntime-node into scripts/ort/node_modules (scripts/deps.sh does the same step).
 # export-models: torchvision/transformer exports with random weights into build/models/.
 # torchvision: ref against PyTorch on those exports (tests/conformance/torchvision.py).
-# bench: GEMM table (when tests/bench/gemm_bench.c exists) and ref vs ONNX Runtime latencies.
+# bench: GEMM table (when tests/bench/gemm_bench.c exists), ref vs ONNX Runtime latencies, and
+# the zoo on every backend as ratios to ref (scripts/bench_backends.sh).
 .PHONY: ort export-models torchvision bench
 ORT_STAMP := scripts/ort/node_modules/onnxruntime-node/package.json
 ort: $(ORT_STAMP)
@@ -108,6 +109,7 @@ build/bench/gemm_bench: tests/bench/gemm_bench.c $(LIB_OBJ) | $(DEPS_OK)
 
 bench: bin/edgebench $(ORT_STAMP) $(GEMM_BENCH) | $(DEPS_OK)
 	bash scripts/bench.sh
+	bash scripts/bench_backends.sh
 	bash scripts/bench_compare.sh
 
 # ---- ONNX node conformance (issue 3): ref on ONNX's node test suite (libonnx-testdata) ----
@@ -136,6 +138,7 @@ PLUGIN_CC      = $(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -share
 -include $(wildcard plugins/*/plugin.mk)
 plugins: $(PLUGIN_SO)
 all: $(PLUGIN_SO)
+bench: $(PLUGIN_SO)
 
 .SECONDEXPANSION:
 build/lib/edgebench/backend-%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $(PLUGIN_COMMON) backends/backend.h | $(DEPS_OK)
