@@ -3,6 +3,9 @@
  * only after __builtin_cpu_supports says the CPU has the instructions, so the binary stays
  * portable. */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* baseline on x86-64 */
+#endif
 
 #include "gemm_s8.h"
 #include "threadpool.h"
@@ -47,6 +50,21 @@ void eb_ref_qpack_b(int64_t K, int64_t N, const uint8_t *B, int64_t rs, int64_t 
             if (g * 4 + 4 <= K && cs == 1) { /* four whole rows: sequential writes */
                 const uint8_t *s0 = B + g * 4 * rs + j0, *s1 = s0 + rs, *s2 = s1 + rs,
                               *s3 = s2 + rs;
+#if defined(__SSE2__)
+                if (nr == EB_REF_QNR) { /* a 4 x 16 byte transpose in registers */
+                    __m128i r0 = _mm_loadu_si128((const __m128i *)s0);
+                    __m128i r1 = _mm_loadu_si128((const __m128i *)s1);
+                    __m128i r2 = _mm_loadu_si128((const __m128i *)s2);
+                    __m128i r3 = _mm_loadu_si128((const __m128i *)s3);
+                    __m128i a01l = _mm_unpacklo_epi8(r0, r1), a01h = _mm_unpackhi_epi8(r0, r1);
+                    __m128i a23l = _mm_unpacklo_epi8(r2, r3), a23h = _mm_unpackhi_epi8(r2, r3);
+                    _mm_storeu_si128((__m128i *)d, _mm_unpacklo_epi16(a01l, a23l));
+                    _mm_storeu_si128((__m128i *)(d + 16), _mm_unpackhi_epi16(a01l, a23l));
+                    _mm_storeu_si128((__m128i *)(d + 32), _mm_unpacklo_epi16(a01h, a23h));
+                    _mm_storeu_si128((__m128i *)(d + 48), _mm_unpackhi_epi16(a01h, a23h));
+                    continue;
+                }
+#endif
                 for (int64_t j = 0; j < nr; j++) {
                     d[j * 4] = s0[j], d[j * 4 + 1] = s1[j];
                     d[j * 4 + 2] = s2[j], d[j * 4 + 3] = s3[j];
@@ -165,12 +183,39 @@ void QG_VNNI eb_ref_qkernel_vnni(int64_t k4, const int8_t *a, const uint8_t *b, 
         }
     }
 }
+
+void __attribute__((target("avx2,avx512f,avx512bw,avx512vnni")))
+eb_ref_qkernel_vnni512(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c, int64_t ldc,
+                       int mr, int nr)
+{
+    __m512i acc[EB_REF_QMR];
+    for (int r = 0; r < EB_REF_QMR; r++)
+        acc[r] = _mm512_setzero_si512();
+    for (int64_t g = 0; g < k4; g++, a += EB_REF_QMR * 4, b += EB_REF_QNR * 4) {
+        __m512i bv = _mm512_loadu_si512(b);
+#pragma GCC unroll 6
+        for (int r = 0; r < EB_REF_QMR; r++) {
+            int32_t w;
+            memcpy(&w, a + r * 4, 4);
+            acc[r] = _mm512_dpbusd_epi32(acc[r], bv, _mm512_set1_epi32(w));
+        }
+    }
+    __mmask16 m = (__mmask16)((1u << nr) - 1);
+    for (int r = 0; r < mr; r++)
+        _mm512_mask_storeu_epi32(c + r * ldc, m, acc[r]);
+}
 #endif
 
 eb_ref_qkernel_fn eb_ref_qkernel_best(const char **name)
 {
 #if defined(__x86_64__)
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw")) {
+        if (name)
+            *name = "vnni512";
+        return eb_ref_qkernel_vnni512;
+    }
     if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw")) {
         if (name)
@@ -186,6 +231,114 @@ eb_ref_qkernel_fn eb_ref_qkernel_best(const char **name)
     if (name)
         *name = "c";
     return eb_ref_qkernel_c;
+}
+
+size_t eb_ref_qpack_v_bytes(int64_t M, int64_t K)
+{
+    return (size_t)((M + EB_REF_QVR - 1) / EB_REF_QVR * EB_REF_QVR * qg_k4(K) * 4);
+}
+
+void eb_ref_qpack_v(int64_t M, int64_t K, const int8_t *A, int64_t lda, int8_t *pv)
+{
+    int64_t k4 = qg_k4(K);
+    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR)
+        for (int64_t g = 0; g < k4; g++)
+            for (int r = 0; r < EB_REF_QVR; r++)
+                for (int q = 0; q < 4; q++) {
+                    int64_t i = i0 + r, k = g * 4 + q;
+                    *pv++ = i < M && k < K ? A[i * lda + k] : 0;
+                }
+}
+
+void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y)
+{
+    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR) {
+        int32_t acc[EB_REF_QVR] = {0};
+        for (int64_t g = 0; g < k4; g++, pv += EB_REF_QVR * 4)
+            for (int r = 0; r < EB_REF_QVR; r++)
+                for (int q = 0; q < 4; q++)
+                    acc[r] += (int32_t)pv[r * 4 + q] * (int32_t)x4[g * 4 + q];
+        int n = (int)(M - i0 < EB_REF_QVR ? M - i0 : EB_REF_QVR);
+        memcpy(y + i0, acc, (size_t)n * sizeof *y);
+    }
+}
+
+#if defined(__x86_64__)
+void QG_AVX2 eb_ref_qgemv_avx2(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
+                               int32_t *y)
+{
+    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR) {
+        /* a0: rows 0-3 (pair sums k01, k23 per row), a1: 4-7, a2: 8-11, a3: 12-15 */
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t g = 0; g < k4; g++, pv += EB_REF_QVR * 4) {
+            int32_t xw;
+            memcpy(&xw, x4 + g * 4, 4);
+            __m256i xb = _mm256_cvtepu8_epi16(_mm_set1_epi32(xw));
+            __m256i w01 = _mm256_loadu_si256((const __m256i *)pv);
+            __m256i w23 = _mm256_loadu_si256((const __m256i *)(pv + 32));
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
+                                                                _mm256_castsi256_si128(w01))));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
+                                                                _mm256_extracti128_si256(w01, 1))));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
+                                                                _mm256_castsi256_si128(w23))));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
+                                                                _mm256_extracti128_si256(w23, 1))));
+        }
+        int32_t t[EB_REF_QVR];
+        _mm256_storeu_si256((__m256i *)t, qg_fold(a0, a1));
+        _mm256_storeu_si256((__m256i *)(t + 8), qg_fold(a2, a3));
+        int n = (int)(M - i0 < EB_REF_QVR ? M - i0 : EB_REF_QVR);
+        memcpy(y + i0, t, (size_t)n * sizeof *y);
+    }
+}
+
+#define QG_VNNI512 __attribute__((target("avx2,avx512f,avx512bw,avx512vnni")))
+void QG_VNNI512 eb_ref_qgemv_vnni(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
+                                  int32_t *y)
+{
+    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR) {
+        /* four independent chains hide vpdpbusd's latency */
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        int64_t g = 0;
+        for (; g + 4 <= k4; g += 4, pv += 4 * EB_REF_QVR * 4) {
+            int32_t x[4];
+            memcpy(x, x4 + g * 4, 16);
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(x[0]), _mm512_loadu_si512(pv));
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(x[1]), _mm512_loadu_si512(pv + 64));
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_set1_epi32(x[2]), _mm512_loadu_si512(pv + 128));
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_set1_epi32(x[3]), _mm512_loadu_si512(pv + 192));
+        }
+        for (; g < k4; g++, pv += EB_REF_QVR * 4) {
+            int32_t x;
+            memcpy(&x, x4 + g * 4, 4);
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(x), _mm512_loadu_si512(pv));
+        }
+        __m512i acc = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
+        int n = (int)(M - i0 < EB_REF_QVR ? M - i0 : EB_REF_QVR);
+        _mm512_mask_storeu_epi32(y + i0, (__mmask16)((1u << n) - 1), acc);
+    }
+}
+#endif
+
+eb_ref_qgemv_fn eb_ref_qgemv_best(const char **name)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
+        if (name)
+            *name = "vnni";
+        return eb_ref_qgemv_vnni;
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        if (name)
+            *name = "avx2";
+        return eb_ref_qgemv_avx2;
+    }
+#endif
+    if (name)
+        *name = "c";
+    return eb_ref_qgemv_c;
 }
 
 typedef struct qg_job {

@@ -34,8 +34,13 @@ void eb_ref_qkernel_avx2(int64_t k4, const int8_t *a, const uint8_t *b, int32_t 
                          int64_t ldc, int mr, int nr);
 void eb_ref_qkernel_vnni(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c,
                          int64_t ldc, int mr, int nr);
+/* AVX512-VNNI on zmm: one B group (16 columns x 4 bytes) is one register, 6 vpdpbusd per
+ * group instead of 12; masked stores at the right edge. */
+void eb_ref_qkernel_vnni512(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c,
+                            int64_t ldc, int mr, int nr);
 #endif
-/* The fastest kernel this CPU runs and its name ("vnni", "avx2", "c"); name may be NULL. */
+/* The fastest kernel this CPU runs and its name ("vnni512", "vnni", "avx2", "c"); name may
+ * be NULL. */
 eb_ref_qkernel_fn eb_ref_qkernel_best(const char **name);
 
 size_t eb_ref_qpack_a_bytes(int64_t M, int64_t K);
@@ -50,5 +55,23 @@ void eb_ref_qpack_b(int64_t K, int64_t N, const uint8_t *B, int64_t rs, int64_t 
  * caller alone); kernel NULL picks eb_ref_qkernel_best().  Allocates nothing. */
 void eb_ref_qgemm(int64_t M, int64_t N, int64_t K, const int8_t *pa, const uint8_t *pb,
                   int32_t *C, int64_t ldc, eb_ref_qkernel_fn kernel, struct eb_ref_pool *pool);
+
+/* Matrix-vector product for one activation row (batch 1): y[M] (int32) = A[M, K] (int8) x
+ * x[K] (uint8), exact.  A packed as panels of QVR rows, each K4 groups of QVR x 4 bytes (row
+ * r's four k bytes at r * 4): one group is one zmm, the s8 operand of vpdpbusd against the
+ * four x bytes broadcast.  Kernels: VNNI on zmm (AVX512-VNNI), AVX2 (vpmaddwd on widened
+ * bytes, exact), portable C; eb_ref_qgemv_best picks one at run time. */
+#define EB_REF_QVR 16
+typedef void (*eb_ref_qgemv_fn)(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
+                                int32_t *y);
+size_t eb_ref_qpack_v_bytes(int64_t M, int64_t K);
+void eb_ref_qpack_v(int64_t M, int64_t K, const int8_t *A, int64_t lda, int8_t *pv);
+/* x4 holds k4 * 4 bytes (zeros or anything past K: the packed weights are zero there). */
+void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y);
+#if defined(__x86_64__)
+void eb_ref_qgemv_avx2(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y);
+void eb_ref_qgemv_vnni(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y);
+#endif
+eb_ref_qgemv_fn eb_ref_qgemv_best(const char **name);
 
 #endif

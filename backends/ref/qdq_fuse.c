@@ -46,6 +46,7 @@ typedef struct qf_plan {
     int64_t zy, lo, hi;   /* output zero point and saturation range (lo raised by Relu) */
     int im2col;           /* Conv that needs im2col (not 1x1 / stride 1 / no pad) */
     eb_ref_qkernel_fn kernel;
+    eb_ref_qgemv_fn gemv; /* Gemm/MatMul on one row: pa holds eb_ref_qpack_v panels */
     int avx2;             /* requantize with AVX2 */
     /* scratch layout, byte offsets */
     size_t off_x, off_col, off_pb, off_c, total;
@@ -242,7 +243,9 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
     p->rowsum = malloc((size_t)Mt * sizeof *p->rowsum);
     p->mul = malloc((size_t)Mt * sizeof *p->mul);
     p->bias = malloc((size_t)Mt * sizeof *p->bias);
-    p->pa_group = eb_ref_qpack_a_bytes(p->M, p->K);
+    if (!p->is_conv && p->N == 1) /* batch 1: matrix-vector, no per-run packing of x */
+        p->gemv = eb_ref_qgemv_best(NULL);
+    p->pa_group = p->gemv ? eb_ref_qpack_v_bytes(p->M, p->K) : eb_ref_qpack_a_bytes(p->M, p->K);
     p->pa = malloc(p->pa_group * (size_t)p->groups);
     if (!w || !p->rowsum || !p->mul || !p->bias || !p->pa) {
         free(w);
@@ -267,7 +270,10 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
         p->bias[m] = bv ? ((const float *)bv->data)[m] : 0.0f;
     }
     for (int64_t g = 0; g < p->groups; g++)
-        eb_ref_qpack_a(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
+        if (p->gemv)
+            eb_ref_qpack_v(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
+        else
+            eb_ref_qpack_a(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
     free(w);
     p->x_offset = qxt == 3 ? 128 : 0;
     p->zx = (int32_t)(zx + p->x_offset);
@@ -589,6 +595,21 @@ static void qf_pool_exec(ref_session *s, const ref_node *nd, const qf_plan *p)
     const int64_t *x64 = xv->data;
     uint8_t *y8 = p->out_bytes ? yv->data : NULL;
     int64_t *y64 = yv->data;
+    if (x8 && y8 && p->pk[0] == 2 && p->pk[1] == 2 && p->ps[0] == 2 && p->ps[1] == 2 &&
+        p->pd[0] == 1 && p->pd[1] == 1 && p->pp[0] == 0 && p->pp[1] == 0 && 2 * oh <= h &&
+        2 * ow <= w) { /* PyTorch's 2x2 pool: a row pair's max, then adjacent pairs */
+        for (int64_t c = 0; c < nc; c++)
+            for (int64_t oy = 0; oy < oh; oy++) {
+                const uint8_t *r0 = x8 + (c * h + 2 * oy) * w, *r1 = r0 + w;
+                uint8_t *yr = y8 + (c * oh + oy) * ow;
+                for (int64_t ox = 0; ox < ow; ox++) {
+                    uint8_t a = r0[2 * ox] > r1[2 * ox] ? r0[2 * ox] : r1[2 * ox];
+                    uint8_t b = r0[2 * ox + 1] > r1[2 * ox + 1] ? r0[2 * ox + 1] : r1[2 * ox + 1];
+                    yr[ox] = a > b ? a : b;
+                }
+            }
+        return;
+    }
     for (int64_t c = 0; c < nc; c++)
         for (int64_t oy = 0; oy < oh; oy++)
             for (int64_t ox = 0; ox < ow; ox++) {
@@ -662,6 +683,11 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
     else
         for (size_t i = 0; i < xv->numel; i++)
             xu[i] = (uint8_t)(xq[i] + p->x_offset);
+    if (p->gemv) { /* x's bytes past K meet zero weights (values and scratch are padded) */
+        p->gemv(p->M, (p->K + 3) / 4, p->pa, xb, C);
+        qf_requant(p, 0, C, yd, 1, p->M);
+        return;
+    }
     eb_ref_qpack_b(p->K, p->N, xb, 1, p->K, pb);
     eb_ref_qgemm(p->M, p->N, p->K, p->pa, pb, C, p->N, p->kernel, s->pool);
     qf_requant(p, 0, C, yd, 1, p->M);

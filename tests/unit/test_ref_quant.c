@@ -73,7 +73,7 @@ static void ref_quant_gemm_case(eb_ref_qkernel_fn kern, int64_t M, int64_t N, in
 static void test_qgemm_kernels(void **state)
 {
     (void)state;
-    eb_ref_qkernel_fn kerns[3] = {eb_ref_qkernel_c, NULL, NULL};
+    eb_ref_qkernel_fn kerns[4] = {eb_ref_qkernel_c, NULL, NULL, NULL};
     int nk = 1;
 #if defined(__x86_64__)
     __builtin_cpu_init();
@@ -82,12 +82,16 @@ static void test_qgemm_kernels(void **state)
     if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw"))
         kerns[nk++] = eb_ref_qkernel_vnni;
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw"))
+        kerns[nk++] = eb_ref_qkernel_vnni512;
 #endif
     const char *best = NULL;
     assert_non_null(eb_ref_qkernel_best(&best));
     assert_non_null(best);
     static const int64_t sizes[][3] = {{1, 1, 1},   {6, 16, 4},  {7, 17, 5},  {13, 33, 27},
-                                       {5, 3, 300}, {64, 49, 72}, {2, 100, 3}};
+                                       {5, 3, 300}, {64, 49, 72}, {2, 100, 3},
+                                       {32, 196, 144}, {16, 784, 9}};
     for (int k = 0; k < nk; k++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             ref_quant_gemm_case(kerns[k], sizes[s][0], sizes[s][1], sizes[s][2], 0, NULL,
@@ -95,6 +99,51 @@ static void test_qgemm_kernels(void **state)
             /* 255 x -128 products, 2 or 4 per int32 lane: beyond int16 */
             ref_quant_gemm_case(kerns[k], sizes[s][0], sizes[s][1], sizes[s][2], 1, NULL, 9);
         }
+}
+
+/* Every matrix-vector kernel against ref_quant_naive with N = 1 (x past K padded with 0x77:
+ * the packed weights must be zero there). */
+static void test_qgemv_kernels(void **state)
+{
+    (void)state;
+    eb_ref_qgemv_fn kerns[3] = {eb_ref_qgemv_c, NULL, NULL};
+    int nk = 1;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        kerns[nk++] = eb_ref_qgemv_avx2;
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
+        kerns[nk++] = eb_ref_qgemv_vnni;
+#endif
+    assert_non_null(eb_ref_qgemv_best(NULL));
+    static const int64_t sizes[][2] = {{1, 1}, {16, 4}, {17, 5}, {10, 128}, {128, 1568},
+                                       {33, 31}, {5, 300}};
+    uint32_t seed = 5;
+    for (int k = 0; k < nk; k++)
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+            for (int extreme = 0; extreme < 2; extreme++) {
+                int64_t M = sizes[z][0], K = sizes[z][1], K4 = (K + 3) / 4 * 4;
+                int8_t *A = malloc((size_t)(M * K)), *pv = malloc(eb_ref_qpack_v_bytes(M, K));
+                uint8_t *x = malloc((size_t)K4);
+                int32_t *want = malloc((size_t)M * 4), *got = malloc((size_t)M * 4 + 64);
+                assert_true(A && pv && x && want && got);
+                for (int64_t i = 0; i < M * K; i++)
+                    A[i] = extreme ? (int8_t)(i % 5 ? -128 : 127)
+                                   : (int8_t)(ref_quant_next(&seed) & 0xff);
+                for (int64_t i = 0; i < K4; i++)
+                    x[i] = i >= K ? 0x77 : extreme ? 255 : (uint8_t)(ref_quant_next(&seed) & 0xff);
+                ref_quant_naive(M, 1, K, A, x, want);
+                eb_ref_qpack_v(M, K, A, K, pv);
+                memset(got, 0x55, (size_t)M * 4 + 64);
+                kerns[k](M, K4 / 4, pv, x, got);
+                for (int64_t i = 0; i < M; i++)
+                    if (got[i] != want[i])
+                        fail_msg("kernel %d M=%lld K=%lld: y[%lld] = %d, want %d", k,
+                                 (long long)M, (long long)K, (long long)i, got[i], want[i]);
+                for (int i = 0; i < 64; i++) /* nothing written past y[M) */
+                    assert_int_equal(((unsigned char *)got)[M * 4 + i], 0x55);
+                free(A), free(pv), free(x), free(want), free(got);
+            }
 }
 
 static void test_qgemm_threads(void **state)
@@ -226,6 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qgemm_kernels),
+        cmocka_unit_test(test_qgemv_kernels),
         cmocka_unit_test(test_qgemm_threads),
         cmocka_unit_test(test_qdq_cnn),
         cmocka_unit_test(test_sparse_models),
