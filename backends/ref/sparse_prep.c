@@ -29,13 +29,24 @@ typedef struct sp_plan {
     float *val;        /* [nnz] */
     float *bias;       /* [O], zeros when none */
     int avx2;
+    /* SP_ROWS under 8 rows on AVX-512: the weights as "permute tiles" (sp_tile_build) */
+    int tiles;
+    int64_t nt;        /* input tiles of SP_T columns */
+    int32_t *steps;    /* [groups * nt]: steps of each (16-output group, tile) */
+    uint8_t *tidx;     /* [total steps][16]: column within the tile, per output lane */
+    float *tval;       /* [total steps][16]: its weight (0 for padding) */
 } sp_plan;
+
+/* Columns per permute tile: two zmm of x, indexed by vpermt2ps's five bits. */
+#define SP_T 32
+#define SP_G 16
 
 static void sp_free(void *p)
 {
     sp_plan *q = p;
     if (q)
-        free(q->rowptr), free(q->col), free(q->val), free(q->bias);
+        free(q->rowptr), free(q->col), free(q->val), free(q->bias), free(q->steps),
+            free(q->tidx), free(q->tval);
     free(q);
 }
 
@@ -64,6 +75,72 @@ typedef struct sp_src {
     int64_t so, sk; /* strides of o and k */
     float scale;
 } sp_src;
+
+/* Batch-1 layout for AVX-512 (sliced ELL over permute tiles): outputs in groups of SP_G (one
+ * zmm lane each), inputs in tiles of SP_T columns (two zmm of x).  For group g and tile t,
+ * step s holds, per lane, the s-th nonzero of that output within the tile (its column in the
+ * tile and its weight; weight 0 past the output's last one).  The kernel then needs no gather
+ * and no horizontal sum: per step one vpermt2ps picks each lane's x from registers, one FMA.
+ * Unstructured 95% pruning gives about 0.05 * 32 = 1.6 nonzeros per output and tile; the steps
+ * pad to the group's most (measured on 256x784: 1600 steps for 10K nonzeros, 4x fewer
+ * instructions than gathering them, no reduction per output).  Built from the CSR. */
+static int sp_tile_build(sp_plan *p)
+{
+    int64_t G = (p->O + SP_G - 1) / SP_G;
+    p->nt = (p->K + SP_T - 1) / SP_T;
+    p->steps = calloc((size_t)(G * p->nt) + 1, sizeof *p->steps);
+    int32_t *cur = malloc((size_t)(p->O + 1) * sizeof *cur); /* CSR cursor per output */
+    if (!p->steps || !cur) {
+        free(cur);
+        return -1;
+    }
+    size_t total = 0;
+    for (int64_t o = 0; o < p->O; o++)
+        cur[o] = p->rowptr[o];
+    /* first pass: steps per (group, tile); the CSR holds each row's columns in order */
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t t = 0; t < p->nt; t++) {
+            int32_t most = 0;
+            for (int64_t o = g * SP_G; o < (g + 1) * SP_G && o < p->O; o++) {
+                int32_t n = 0;
+                while (cur[o] < p->rowptr[o + 1] && p->col[cur[o]] < (t + 1) * SP_T) {
+                    n += p->val[cur[o]] != 0.0f; /* the gather padding is not a weight */
+                    cur[o]++;
+                }
+                most = n > most ? n : most;
+            }
+            p->steps[g * p->nt + t] = most;
+            total += (size_t)most;
+        }
+    p->tidx = calloc(total * SP_G + 1, 1);
+    p->tval = calloc(total * SP_G + 1, sizeof *p->tval);
+    if (!p->tidx || !p->tval) {
+        free(cur);
+        return -1;
+    }
+    for (int64_t o = 0; o < p->O; o++)
+        cur[o] = p->rowptr[o];
+    size_t at = 0;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t t = 0; t < p->nt; t++) {
+            for (int64_t o = g * SP_G; o < (g + 1) * SP_G && o < p->O; o++) {
+                size_t st = at;
+                while (cur[o] < p->rowptr[o + 1] && p->col[cur[o]] < (t + 1) * SP_T) {
+                    if (p->val[cur[o]] != 0.0f) {
+                        p->tidx[st * SP_G + (size_t)(o - g * SP_G)] =
+                            (uint8_t)(p->col[cur[o]] - t * SP_T);
+                        p->tval[st * SP_G + (size_t)(o - g * SP_G)] = p->val[cur[o]];
+                        st++;
+                    }
+                    cur[o]++;
+                }
+            }
+            at += (size_t)p->steps[g * p->nt + t];
+        }
+    free(cur);
+    p->tiles = 1;
+    return 0;
+}
 
 static int sp_try(ref_session *s, ref_node *nd, double thr, eb_err *err)
 {
@@ -146,6 +223,13 @@ static int sp_try(ref_session *s, ref_node *nd, double thr, eb_err *err)
     __builtin_cpu_init();
     p->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+    if (pl.kind == SP_ROWS && pl.rows < 8 && eb_ref_isa_pick() == EB_REF_ISA_AVX512) {
+        if (sp_tile_build(p) != 0) {
+            sp_free(p), free(pr), free(name);
+            return eb_errf(err, "out of memory preparing sparse kernels");
+        }
+        pr->scratch = (size_t)(p->nt * SP_T) + 32; /* x padded to whole tiles, aligned */
+    }
     pr->kind = REF_PREP_SPARSE;
     pr->ext = p;
     pr->ext_free = sp_free;
@@ -236,6 +320,39 @@ static SP_AVX2 float sp_dot_avx2(const float *val, const int32_t *col, int32_t a
 }
 #endif
 
+#if defined(__x86_64__)
+/* y[0..O) = bias + W x on the permute tiles (sp_tile_build); xp is x padded with zeros to
+ * nt * SP_T floats, 64-byte aligned.  Activation applied by the caller. */
+static __attribute__((target("avx512f"))) void sp_tiles_avx512(const sp_plan *p, const float *xp,
+                                                                float *y)
+{
+    const uint8_t *ib = p->tidx;
+    const float *vb = p->tval;
+    const int32_t *steps = p->steps;
+    for (int64_t o0 = 0; o0 < p->O; o0 += SP_G) {
+        __mmask16 m = (__mmask16)(p->O - o0 >= SP_G ? 0xffff : (1u << (p->O - o0)) - 1);
+        __m512 a0 = _mm512_maskz_loadu_ps(m, p->bias + o0), a1 = _mm512_setzero_ps();
+        for (int64_t t = 0; t < p->nt; t++) {
+            __m512 xa = _mm512_load_ps(xp + t * SP_T), xb = _mm512_load_ps(xp + t * SP_T + 16);
+            int32_t L = *steps++, s = 0;
+            for (; s + 2 <= L; s += 2, ib += 2 * SP_G, vb += 2 * SP_G) { /* two FMA chains */
+                __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)ib));
+                __m512i i1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ib + SP_G)));
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(vb), _mm512_permutex2var_ps(xa, i0, xb), a0);
+                a1 = _mm512_fmadd_ps(_mm512_loadu_ps(vb + SP_G),
+                                     _mm512_permutex2var_ps(xa, i1, xb), a1);
+            }
+            if (s < L) {
+                __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)ib));
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(vb), _mm512_permutex2var_ps(xa, i0, xb), a0);
+                ib += SP_G, vb += SP_G;
+            }
+        }
+        _mm512_mask_storeu_ps(y + o0, m, _mm512_add_ps(a0, a1));
+    }
+}
+#endif
+
 static void sp_axpy(const sp_plan *p, int64_t n, float w, const float *x, float *y)
 {
 #if defined(__x86_64__)
@@ -307,6 +424,22 @@ void ref_sparse_exec(ref_session *s, const ref_node *nd)
         }
         return;
     }
+#if defined(__x86_64__)
+    if (p->tiles) {
+        float *xp = (float *)s->scratch;
+        xp += (16 - (uintptr_t)xp / sizeof(float) % 16) % 16; /* 64-byte aligned */
+        memset(xp + p->K, 0, (size_t)(p->nt * SP_T - p->K) * sizeof *xp);
+        for (int64_t r = 0; r < p->rows; r++) {
+            float *yr = y + r * p->O;
+            memcpy(xp, x + r * p->K, (size_t)p->K * sizeof *xp);
+            sp_tiles_avx512(p, xp, yr);
+            if (pr->act != EB_REF_ACT_NONE)
+                for (int64_t o = 0; o < p->O; o++)
+                    yr[o] = sp_act(pr, yr[o]);
+        }
+        return;
+    }
+#endif
     for (int64_t r = 0; r < p->rows; r++) {
         const float *xr = x + r * p->K;
         float *yr = y + r * p->O;
