@@ -5,8 +5,9 @@
                                     [--results RUN_DIR] [--skip-infer] [--allow-unsupported]
 
 1. Outputs: for each row of MODELS_DIR/manifest.csv (default models/), runs
-       EDGEBENCH infer --backend NAME MODELS_DIR/FILE --input reference/NAME-input.npy
+       EDGEBENCH infer --backend NAME MODELS_DIR/FILE --input reference/INPUT
                   --output TMP/NAME-out.npy
+   (INPUT: the manifest's reference_input when it has that column, else NAME-input.npy)
    and compares the result with reference/NAME-output.npy (PyTorch's logits, written by
    scripts/make_models.py): np.allclose(out, ref, rtol=1e-4, atol=1e-5 * max|ref|).
    Rows with weight_bits 8 (the int8 models; their reference is PyTorch's *quantized* model,
@@ -114,7 +115,8 @@ def check_outputs(models_dir, manifest, edgebench, backend, tmp, allow_unsupport
     for row in manifest:
         name = row["name"]
         model = os.path.join(models_dir, row["file"])
-        inp = os.path.join(models_dir, "reference", f"{name}-input.npy")
+        inp = os.path.join(models_dir, "reference",
+                           row.get("reference_input") or f"{name}-input.npy")
         refp = os.path.join(models_dir, "reference", f"{name}-output.npy")
         outp = os.path.join(tmp, f"{name}-out.npy")
         cmd = [edgebench, "infer", "--backend", backend, model, "--input", inp,
