@@ -80,6 +80,35 @@ void eb_ref_qpack_b(int64_t K, int64_t N, const uint8_t *B, int64_t rs, int64_t 
     }
 }
 
+void eb_ref_qpack_b_off(int64_t K, int64_t N, const uint8_t *base, const int64_t *koff,
+                        uint8_t *pb)
+{
+    static const uint8_t zero[EB_REF_QNR] = {0};
+    int64_t k4 = qg_k4(K);
+    for (int64_t j0 = 0; j0 < N; j0 += EB_REF_QNR)
+        for (int64_t g = 0; g < k4; g++, pb += EB_REF_QNR * 4) {
+            const uint8_t *s[4];
+            for (int q = 0; q < 4; q++)
+                s[q] = g * 4 + q < K ? base + koff[g * 4 + q] + j0 : zero;
+#if defined(__SSE2__)
+            __m128i r0 = _mm_loadu_si128((const __m128i *)s[0]);
+            __m128i r1 = _mm_loadu_si128((const __m128i *)s[1]);
+            __m128i r2 = _mm_loadu_si128((const __m128i *)s[2]);
+            __m128i r3 = _mm_loadu_si128((const __m128i *)s[3]);
+            __m128i a01l = _mm_unpacklo_epi8(r0, r1), a01h = _mm_unpackhi_epi8(r0, r1);
+            __m128i a23l = _mm_unpacklo_epi8(r2, r3), a23h = _mm_unpackhi_epi8(r2, r3);
+            _mm_storeu_si128((__m128i *)pb, _mm_unpacklo_epi16(a01l, a23l));
+            _mm_storeu_si128((__m128i *)(pb + 16), _mm_unpackhi_epi16(a01l, a23l));
+            _mm_storeu_si128((__m128i *)(pb + 32), _mm_unpacklo_epi16(a01h, a23h));
+            _mm_storeu_si128((__m128i *)(pb + 48), _mm_unpackhi_epi16(a01h, a23h));
+#else
+            for (int j = 0; j < EB_REF_QNR; j++)
+                for (int q = 0; q < 4; q++)
+                    pb[j * 4 + q] = s[q][j];
+#endif
+        }
+}
+
 void eb_ref_qkernel_c(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c, int64_t ldc,
                       int mr, int nr)
 {

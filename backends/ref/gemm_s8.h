@@ -51,6 +51,12 @@ void eb_ref_qpack_a(int64_t M, int64_t K, const int8_t *A, int64_t lda, int8_t *
 void eb_ref_qpack_b(int64_t K, int64_t N, const uint8_t *B, int64_t rs, int64_t cs,
                     uint8_t *pb);
 
+/* B[k][j] = base[koff[k] + j]: rows found at offsets (a convolution's shifted input rows,
+ * so no im2col buffer).  Reads base[koff[k] .. koff[k] + N rounded up to 16): the caller
+ * keeps those bytes readable (their columns come out in C and are ignored). */
+void eb_ref_qpack_b_off(int64_t K, int64_t N, const uint8_t *base, const int64_t *koff,
+                        uint8_t *pb);
+
 /* C = packed A x packed B, split over the pool's threads by column panels (NULL pool: the
  * caller alone); kernel NULL picks eb_ref_qkernel_best().  Allocates nothing. */
 void eb_ref_qgemm(int64_t M, int64_t N, int64_t K, const int8_t *pa, const uint8_t *pb,

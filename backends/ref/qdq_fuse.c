@@ -45,18 +45,24 @@ typedef struct qf_plan {
     float sy;
     int64_t zy, lo, hi;   /* output zero point and saturation range (lo raised by Relu) */
     int im2col;           /* Conv that needs im2col (not 1x1 / stride 1 / no pad) */
+    /* stride-1 Conv "wide": the input padded once (hp x wp per channel), the GEMM over
+     * oh x wp columns (wp - ow junk ones per row, skipped at requantization), so column k of
+     * B is the padded input shifted by koff[k] and packs with no im2col buffer */
+    int wide;
+    int64_t hp, wp, Nw;
+    int64_t *koff;        /* [K] */
     eb_ref_qkernel_fn kernel;
     eb_ref_qgemv_fn gemv; /* Gemm/MatMul on one row: pa holds eb_ref_qpack_v panels */
     int avx2;             /* requantize with AVX2 */
     /* scratch layout, byte offsets */
-    size_t off_x, off_col, off_pb, off_c, total;
+    size_t off_x, off_col, off_pb, off_c, off_row, total;
 } qf_plan;
 
 static void qf_free(void *p)
 {
     qf_plan *q = p;
     if (q)
-        free(q->pa), free(q->rowsum), free(q->mul), free(q->bias);
+        free(q->pa), free(q->rowsum), free(q->mul), free(q->bias), free(q->koff);
     free(q);
 }
 
@@ -287,14 +293,35 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
 #if defined(__x86_64__)
     p->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
-    /* scratch: uint8 input, im2col, packed B, int32 C */
+    /* scratch: uint8 input, im2col (or the padded input), packed B, int32 C */
     size_t xbytes = p->is_conv ? (size_t)(nd->conv.c * nd->conv.h * nd->conv.w) : xv->numel;
     size_t col = p->im2col ? (size_t)(p->K * p->N) : 0;
+    int64_t ncols = p->N;
+    if (p->is_conv && p->im2col && nd->conv.sh == 1 && nd->conv.sw == 1) {
+        const eb_ref_conv2d *c = &nd->conv;
+        int64_t cg = c->c / c->group;
+        p->hp = c->h + c->pt + c->pb, p->wp = c->w + c->pl + c->pr;
+        if (p->hp == c->oh + (c->kh - 1) * c->dh && p->wp == c->ow + (c->kw - 1) * c->dw &&
+            (p->koff = malloc((size_t)p->K * sizeof *p->koff))) {
+            p->wide = 1;
+            p->Nw = c->oh * p->wp;
+            for (int64_t ch = 0, k = 0; ch < cg; ch++)
+                for (int64_t ky = 0; ky < c->kh; ky++)
+                    for (int64_t kx = 0; kx < c->kw; kx++)
+                        p->koff[k++] = (ch * p->hp + ky * c->dh) * p->wp + kx * c->dw;
+            /* reads reach (kw - 1) * dw + 15 bytes past the padded input */
+            col = (size_t)(cg * p->hp * p->wp + (c->kw - 1) * c->dw + 2 * QF_ALIGN);
+            ncols = p->Nw;
+        }
+    }
     p->off_x = 0;
     p->off_col = qf_up(xbytes);
     p->off_pb = p->off_col + qf_up(col);
-    p->off_c = p->off_pb + qf_up(eb_ref_qpack_b_bytes(p->K, p->N));
-    p->total = p->off_c + qf_up((size_t)(p->M * p->N) * sizeof(int32_t));
+    p->off_c = p->off_pb + qf_up(eb_ref_qpack_b_bytes(p->K, ncols));
+    p->total = p->off_c + qf_up((size_t)(p->M * ncols) * sizeof(int32_t));
+    p->off_row = p->total; /* wide: one requantized row before its junk columns go */
+    if (p->wide)
+        p->total += qf_up((size_t)ncols * sizeof(int64_t) + 32);
 
     ref_prep *pr = calloc(1, sizeof *pr);
     char *name = malloc(strlen(nd->op_type) + 8);
@@ -473,6 +500,21 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
     return rc < 0 ? -1 : 0;
 }
 
+/* One group's cg channels into hp x wp planes, the border (and the slack after the last
+ * plane, which packing reads) set to the zero point. */
+static void qf_pad(const eb_ref_conv2d *c, int64_t cg, int64_t hp, int64_t wp, const uint8_t *x,
+                   uint8_t pad, uint8_t *xp)
+{
+    memset(xp, pad, (size_t)(cg * hp * wp + (c->kw - 1) * c->dw + 2 * QF_ALIGN));
+    for (int64_t ch = 0; ch < cg; ch++)
+        for (int64_t iy = 0; iy < c->h; iy++) {
+            uint8_t *d = xp + (ch * hp + iy + c->pt) * wp + c->pl;
+            const uint8_t *sr = x + (ch * c->h + iy) * c->w;
+            for (int64_t ix = 0; ix < c->w; ix++)
+                d[ix] = sr[ix];
+        }
+}
+
 /* im2col of one group's cg channels (uint8, padding = the zero point) into col[K, OH*OW]:
  * per output row, the valid span of ox is computed once, the rest is padding. */
 static void qf_im2col(const eb_ref_conv2d *c, int64_t cg, const uint8_t *x, uint8_t pad,
@@ -535,15 +577,23 @@ qf_requant_row_avx2(const int32_t *cr, int64_t n, int32_t corr, float mul, float
         _mm256_storeu_si256((__m256i *)(y64 + j + 4),
                             _mm256_cvtepi32_epi64(_mm256_extracti128_si256(q, 1)));
     }
-    for (; j < n; j++) {
-        float v = ((float)(cr[j] - corr) * mul + b) / sy;
-        v = v < -2e9f ? -2e9f : v > 2e9f ? 2e9f : v;
-        int32_t q = (int32_t)_mm_cvtss_si32(_mm_set_ss(v)) + zy;
-        q = q < lo ? lo : q > hi ? hi : q;
+    if (j < n) { /* the tail through a padded copy, the same arithmetic */
+        int32_t t[8] = {0};
+        memcpy(t, cr + j, (size_t)(n - j) * sizeof *t);
+        __m256i a = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)t), vc);
+        __m256 v = _mm256_div_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), vm), vb), vs);
+        v = _mm256_min_ps(_mm256_max_ps(v, flo), fhi);
+        __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
+        q = _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
         if (y8)
-            y8[j] = (uint8_t)(q + off);
-        else
-            y64[j] = q;
+            q = _mm256_add_epi32(q, voff);
+        _mm256_storeu_si256((__m256i *)t, q);
+        for (int64_t i = j; i < n; i++) {
+            if (y8)
+                y8[i] = (uint8_t)t[i - j];
+            else
+                y64[i] = t[i - j];
+        }
     }
 }
 #endif
@@ -552,37 +602,49 @@ qf_requant_row_avx2(const int32_t *cr, int64_t n, int32_t corr, float mul, float
  * uint8 q + out_offset when the plan stores bytes.  rint by the 1.5 * 2^23 trick (round half
  * to even in the default rounding mode, exact below 2^22; v is clamped first), so the loop
  * vectorizes instead of calling libm's rintf. */
-static void qf_requant(const qf_plan *p, int64_t m0, const int32_t *C, void *y, int64_t ys_m,
-                       int64_t ys_j)
+/* Rows m0 .. m0 + nm of C (ldc apart), each as nseg segments of seglen columns cstride
+ * apart, into y at m * ys_m + (sg * seglen + j) * ys_j. */
+static void qf_requant_seg(const qf_plan *p, int64_t m0, int64_t nm, const int32_t *C,
+                           int64_t ldc, int64_t nseg, int64_t seglen, int64_t cstride, void *y,
+                           int64_t ys_m, int64_t ys_j)
 {
     const float magic = 12582912.0f;
     float lo = (float)(p->lo - p->zy), hi = (float)(p->hi - p->zy), zy = (float)p->zy;
     int64_t *y64 = p->out_bytes ? NULL : y;
     uint8_t *y8 = p->out_bytes ? y : NULL;
-    for (int64_t m = 0; m < p->M; m++) {
-        const int32_t *cr = C + m * p->N;
-        int32_t corr = p->zx * p->rowsum[m0 + m];
-        float mul = p->mul[m0 + m], b = p->bias[m0 + m], sy = p->sy;
+    for (int64_t m = 0; m < nm; m++)
+        for (int64_t sg = 0; sg < nseg; sg++) {
+            const int32_t *cr = C + m * ldc + sg * cstride;
+            int64_t at = m * ys_m + sg * seglen * ys_j;
+            int32_t corr = p->zx * p->rowsum[m0 + m];
+            float mul = p->mul[m0 + m], b = p->bias[m0 + m], sy = p->sy;
 #if defined(__x86_64__)
-        if (ys_j == 1 && p->avx2) {
-            qf_requant_row_avx2(cr, p->N, corr, mul, b, sy, (int32_t)p->zy, (int32_t)p->lo,
-                                (int32_t)p->hi, y64 ? y64 + m * ys_m : NULL,
-                                y8 ? y8 + m * ys_m : NULL, p->out_offset);
-            continue;
-        }
+            if (ys_j == 1 && p->avx2) {
+                qf_requant_row_avx2(cr, seglen, corr, mul, b, sy, (int32_t)p->zy,
+                                    (int32_t)p->lo, (int32_t)p->hi, y64 ? y64 + at : NULL,
+                                    y8 ? y8 + at : NULL, p->out_offset);
+                continue;
+            }
 #endif
-        for (int64_t j = 0; j < p->N; j++) {
-            float v = ((float)(cr[j] - corr) * mul + b) / sy;
-            v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
-            v = (v + magic) - magic;
-            v = v < lo ? lo : v > hi ? hi : v;
-            int32_t q = (int32_t)(v + zy);
-            if (y8)
-                y8[m * ys_m + j * ys_j] = (uint8_t)(q + p->out_offset);
-            else
-                y64[m * ys_m + j * ys_j] = q;
+            for (int64_t j = 0; j < seglen; j++) {
+                float v = ((float)(cr[j] - corr) * mul + b) / sy;
+                v = v < lo - 1.0f ? lo - 1.0f : v > hi + 1.0f ? hi + 1.0f : v;
+                v = (v + magic) - magic;
+                v = v < lo ? lo : v > hi ? hi : v;
+                int32_t q = (int32_t)(v + zy);
+                if (y8)
+                    y8[at + j * ys_j] = (uint8_t)(q + p->out_offset);
+                else
+                    y64[at + j * ys_j] = q;
+            }
         }
-    }
+}
+
+/* C [M, N] (rows N apart) -> y, one segment per row. */
+static void qf_requant(const qf_plan *p, int64_t m0, const int32_t *C, void *y, int64_t ys_m,
+                       int64_t ys_j)
+{
+    qf_requant_seg(p, m0, p->M, C, p->N, 1, p->N, 0, y, ys_m, ys_j);
 }
 
 /* MaxPool on the stored bytes (uint8 q + offset, same order as q); padding never wins. */
@@ -662,6 +724,25 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
                     xu[i] = (uint8_t)(xq[n * img + i] + p->x_offset);
             for (int64_t g = 0; g < p->groups; g++) {
                 const uint8_t *xg = xn + g * cg * c->h * c->w;
+                if (p->wide) {
+                    qf_pad(c, cg, p->hp, p->wp, xg, (uint8_t)p->zx, col);
+                    eb_ref_qpack_b_off(p->K, p->Nw, col, p->koff, pb);
+                    eb_ref_qgemm(p->M, p->Nw, p->K, p->pa + g * p->pa_group, pb, C, p->Nw,
+                                 p->kernel, s->pool);
+                    /* each channel's oh x wp row requantized whole (the vector loop runs
+                     * on), then its ow valid columns per output row kept */
+                    char *yg = (char *)yd + (size_t)((n * c->m + g * p->M) * p->N) * ysz;
+                    unsigned char *row = base + p->off_row;
+                    for (int64_t m = 0; m < p->M; m++) {
+                        qf_requant_seg(p, g * p->M + m, 1, C + m * p->Nw, p->Nw, 1, p->Nw, 0,
+                                       row, 0, 1);
+                        char *ym = yg + (size_t)(m * p->N) * ysz;
+                        for (int64_t oy = 0; oy < c->oh; oy++)
+                            memcpy(ym + (size_t)(oy * c->ow) * ysz,
+                                   row + (size_t)(oy * p->wp) * ysz, (size_t)c->ow * ysz);
+                    }
+                    continue;
+                }
                 if (p->im2col) {
                     qf_im2col(c, cg, xg, (uint8_t)p->zx, col);
                     eb_ref_qpack_b(p->K, p->N, col, p->N, 1, pb);

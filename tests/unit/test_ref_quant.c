@@ -61,6 +61,19 @@ static void ref_quant_gemm_case(eb_ref_qkernel_fn kern, int64_t M, int64_t N, in
     eb_ref_qpack_b(K, N, B, N, 1, pb);
     eb_ref_qpack_b(K, N, Bt, 1, K, pbt); /* B given transposed packs the same */
     assert_memory_equal(pb, pbt, eb_ref_qpack_b_bytes(K, N));
+    { /* rows by offsets (reversed order, slack past each row) pack the same */
+        int64_t ld = (N + 15) / 16 * 16 + 16;
+        uint8_t *rows = calloc((size_t)(K * ld), 1), *pbo = malloc(eb_ref_qpack_b_bytes(K, N));
+        int64_t *koff = malloc((size_t)K * sizeof *koff);
+        assert_true(rows && pbo && koff);
+        for (int64_t k = 0; k < K; k++) {
+            koff[k] = (K - 1 - k) * ld;
+            memcpy(rows + koff[k], B + k * N, (size_t)N);
+        }
+        eb_ref_qpack_b_off(K, N, rows, koff, pbo);
+        assert_memory_equal(pb, pbo, eb_ref_qpack_b_bytes(K, N));
+        free(rows), free(pbo), free(koff);
+    }
     memset(got, 0x55, (size_t)(M * N) * 4);
     eb_ref_qgemm(M, N, K, pa, pb, got, N, kern, pool);
     for (int64_t i = 0; i < M * N; i++)
@@ -232,6 +245,36 @@ static void test_qdq_cnn(void **state)
     eb_backend_ref.close(s);
 }
 
+/* PyTorch's layout (MaxPool and Flatten on the integers between QuantizeLinear and
+ * DequantizeLinear): the whole chain fused, the MaxPools run on bytes, every activation
+ * between fused nodes stored as one byte; the same numbers as numpy and as the operators
+ * run one by one. */
+static void test_qdq_chain(void **state)
+{
+    (void)state;
+    int over = 0;
+    ref_session *s = ref_quant_open("q_chain.onnx", 0, NULL);
+    assert_int_equal(ref_quant_count_op(s, "Conv[int8]"), 2);
+    assert_int_equal(ref_quant_count_op(s, "MaxPool[int8]"), 2);
+    assert_int_equal(ref_quant_count_op(s, "Gemm[int8]"), 1);
+    assert_int_equal(ref_quant_count_op(s, "Flatten"), 0);
+    assert_int_equal(ref_quant_count_op(s, "DequantizeLinear"), 1); /* the output's */
+    int bytes = 0;
+    for (int i = 0; i < s->n_vals; i++)
+        bytes += s->vals[i].dtype == EB_U8;
+    assert_int_equal(bytes, 4); /* conv, pool, conv, pool results */
+    double worst = ref_quant_run(s, "q_chain", 1e-6, &over);
+    assert_true(worst < 0.05 + 1e-6);
+    assert_true(over <= 1);
+    eb_backend_ref.close(s);
+    eb_option off = {"qdq_fuse", "0"};
+    s = ref_quant_open("q_chain.onnx", 1, &off);
+    assert_int_equal(ref_qdq_nodes(s), 0);
+    double worst0 = ref_quant_run(s, "q_chain", 1e-6, &over);
+    assert_true(worst0 < 0.05 + 1e-6);
+    eb_backend_ref.close(s);
+}
+
 /* Runs stem on the sparse kernels (n_sparse nodes expected) and on the dense path; both
  * against numpy, and against each other. */
 static void ref_quant_sparse_case(const char *stem, int n_sparse)
@@ -287,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_qgemv_kernels),
         cmocka_unit_test(test_qgemm_threads),
         cmocka_unit_test(test_qdq_cnn),
+        cmocka_unit_test(test_qdq_chain),
         cmocka_unit_test(test_sparse_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,8 @@
                   Gemm (transB=1, bias) -> Relu -> MatMul -> Add with 93% and 92% zero weights;
                   sp_mlp_x.npy / sp_mlp_y.npy from numpy.
   sp_conv.onnx    1x1 Conv (95% zeros, bias) -> Relu; sp_conv_x.npy / sp_conv_y.npy.
+  q_chain.onnx    QDQ chain with MaxPool and Flatten on the integers (PyTorch's layout), int8
+                  and uint8 activations, for the byte-stored path; q_chain_x/_y.npy.
   qbench_int8.onnx / qbench_fp32.onnx   (only with `--bench DIR`, written to DIR: too big
                   to keep in git) a conv-heavy QDQ network and its float twin (dequantized
                   weights), for tests/bench/sparse_bench.c's int8-vs-fp32 comparison.
@@ -182,6 +184,55 @@ def make_sp_conv():
     np.save(os.path.join(HERE, "sp_conv_y.npy"), y.astype(np.float32))
 
 
+def make_q_chain():
+    """PyTorch's QDQ export layout: the MaxPool and the Flatten sit between a QuantizeLinear
+    and the next DequantizeLinear (on the integers), so every activation between the fused
+    nodes can stay 8-bit: Conv 2->8 (10x10, pad 1) -> Relu -> Q(u8) -> MaxPool -> DQ ->
+    Conv 8->8 (5x5, pad 1, dilation... no: 3x3, int8 activations) -> Relu -> Q(i8) -> MaxPool
+    -> Flatten -> DQ -> Gemm 32 -> 6 -> Q(u8) -> DQ."""
+    g = G()
+    x = rng.standard_normal((1, 2, 10, 10)).astype(np.float32)
+    s0, z0 = 0.03, 120
+    _, d = g.qdq("x", s0, z0, False)
+    y = (q(x, s0, z0, 0, 255) - z0) * np.float32(s0)
+    w1 = rng.standard_normal((8, 2, 3, 3)).astype(np.float32) * 0.3
+    b1 = rng.standard_normal(8).astype(np.float32) * 0.1
+    wd, w1f = g.qweight(w1)
+    r = g.node("Relu", [g.node("Conv", [d, wd, g.init(b1)], pads=[1, 1, 1, 1])])
+    s1, z1 = 0.04, 2
+    qn, _ = g.qdq(r, s1, z1, False)
+    g.nodes.pop()  # the DequantizeLinear comes after the pool
+    yq = q(np.maximum(conv2d(y, w1f, b1, 1), 0), s1, z1, 0, 255)
+    mp = g.node("MaxPool", [qn], kernel_shape=[2, 2], strides=[2, 2])
+    sn, zn = g.init(np.array(s1, np.float32)), g.init(np.array(z1, np.uint8))
+    d = g.node("DequantizeLinear", [mp, sn, zn])
+    y = (yq.reshape(1, 8, 5, 2, 5, 2).max(axis=(3, 5)) - z1) * np.float32(s1)
+    w2 = rng.standard_normal((8, 8, 3, 3)).astype(np.float32) * 0.15
+    b2 = rng.standard_normal(8).astype(np.float32) * 0.1
+    wd, w2f = g.qweight(w2)
+    r = g.node("Relu", [g.node("Conv", [d, wd, g.init(b2)], pads=[1, 1, 1, 1])])
+    s2, z2 = 0.03, -100
+    qn, _ = g.qdq(r, s2, z2, True)
+    g.nodes.pop()
+    yq = q(np.maximum(conv2d(y, w2f, b2, 1), 0), s2, z2, -128, 127)
+    mp = g.node("MaxPool", [qn], kernel_shape=[2, 2], strides=[2, 2])  # 5x5 -> 2x2
+    f = g.node("Flatten", [mp], axis=1)
+    sn, zn = g.init(np.array(s2, np.float32)), g.init(np.array(z2, np.int8))
+    d = g.node("DequantizeLinear", [f, sn, zn])
+    y = (yq[:, :, :4, :4].reshape(1, 8, 2, 2, 2, 2).max(axis=(3, 5)) - z2) * np.float32(s2)
+    w3 = rng.standard_normal((6, 32)).astype(np.float32) * 0.2
+    b3 = rng.standard_normal(6).astype(np.float32) * 0.1
+    wd, w3f = g.qweight(w3)
+    gm = g.node("Gemm", [d, wd, g.init(b3)], transB=1)
+    s3, z3 = 0.05, 128
+    _, out = g.qdq(gm, s3, z3, False)
+    y = y.reshape(1, -1).astype(np.float64) @ w3f.T.astype(np.float64) + b3
+    y = (q(y.astype(np.float32), s3, z3, 0, 255) - z3) * np.float32(s3)
+    save(g, "q_chain", [1, 2, 10, 10], out, [1, 6])
+    np.save(os.path.join(HERE, "q_chain_x.npy"), x)
+    np.save(os.path.join(HERE, "q_chain_y.npy"), y.astype(np.float32))
+
+
 def make_bench(where):
     """conv-heavy: 3x32x32 -> 32 -> 64 -> 64 (stride 2) -> 128 -> 128, 3x3 convs, Relu."""
     gq, gf = G(), G()
@@ -212,3 +263,4 @@ if __name__ == "__main__":
     make_sp_mlp(5, "sp_mlp")
     make_sp_mlp(9, "sp_mlp9")
     make_sp_conv()
+    make_q_chain()  # last: the models above keep their random draws
