@@ -8,6 +8,7 @@
 #endif
 
 #include "gemm_s8.h"
+#include "ref_internal.h" /* eb_ref_isa_pick: EDGEBENCH_REF_ISA caps these kernels too */
 #include "threadpool.h"
 
 static int64_t qg_k4(int64_t K)
@@ -239,19 +240,14 @@ eb_ref_qkernel_fn eb_ref_qkernel_best(const char **name)
 {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw")) {
+    eb_ref_isa isa = eb_ref_isa_pick();
+    if (isa == EB_REF_ISA_AVX512 && __builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
         if (name)
             *name = "vnni512";
         return eb_ref_qkernel_vnni512;
     }
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw")) {
-        if (name)
-            *name = "vnni";
-        return eb_ref_qkernel_vnni;
-    }
-    if (__builtin_cpu_supports("avx2")) {
+    if (isa != EB_REF_ISA_PORTABLE && __builtin_cpu_supports("avx2")) {
         if (name)
             *name = "avx2";
         return eb_ref_qkernel_avx2;
@@ -354,12 +350,14 @@ eb_ref_qgemv_fn eb_ref_qgemv_best(const char **name)
 {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
+    eb_ref_isa isa = eb_ref_isa_pick();
+    if (isa == EB_REF_ISA_AVX512 && __builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512bw")) {
         if (name)
             *name = "vnni";
         return eb_ref_qgemv_vnni;
     }
-    if (__builtin_cpu_supports("avx2")) {
+    if (isa != EB_REF_ISA_PORTABLE && __builtin_cpu_supports("avx2")) {
         if (name)
             *name = "avx2";
         return eb_ref_qgemv_avx2;

@@ -39,8 +39,9 @@ void eb_ref_qkernel_vnni(int64_t k4, const int8_t *a, const uint8_t *b, int32_t 
 void eb_ref_qkernel_vnni512(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c,
                             int64_t ldc, int mr, int nr);
 #endif
-/* The fastest kernel this CPU runs and its name ("vnni512", "vnni", "avx2", "c"); name may
- * be NULL. */
+/* The fastest kernel this CPU runs within eb_ref_isa_pick()'s cap (EDGEBENCH_REF_ISA) and its
+ * name ("vnni512", "avx2", "c"; the ymm "vnni" kernel is kept for CPUs' tests); name may be
+ * NULL. */
 eb_ref_qkernel_fn eb_ref_qkernel_best(const char **name);
 
 size_t eb_ref_qpack_a_bytes(int64_t M, int64_t K);
@@ -66,7 +67,8 @@ void eb_ref_qgemm(int64_t M, int64_t N, int64_t K, const int8_t *pa, const uint8
  * x[K] (uint8), exact.  A packed as panels of QVR rows, each K4 groups of QVR x 4 bytes (row
  * r's four k bytes at r * 4): one group is one zmm, the s8 operand of vpdpbusd against the
  * four x bytes broadcast.  Kernels: VNNI on zmm (AVX512-VNNI), AVX2 (vpmaddwd on widened
- * bytes, exact), portable C; eb_ref_qgemv_best picks one at run time. */
+ * bytes, exact), portable C; eb_ref_qgemv_best picks one at run time
+ * (capped by EDGEBENCH_REF_ISA like the float kernels). */
 #define EB_REF_QVR 16
 typedef void (*eb_ref_qgemv_fn)(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
                                 int32_t *y);
