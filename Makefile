@@ -139,6 +139,8 @@ PLUGIN_CC      = $(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -share
 plugins: $(PLUGIN_SO)
 all: $(PLUGIN_SO)
 bench: $(PLUGIN_SO)
+# test_xnnpack reaches the xnnpack backend through the registry, as the plugin it is.
+build/tests/test_xnnpack: $(filter %/backend-xnnpack.so,$(PLUGIN_SO))
 
 .SECONDEXPANSION:
 build/lib/edgebench/backend-%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $(PLUGIN_COMMON) backends/backend.h | $(DEPS_OK)

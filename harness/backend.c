@@ -9,12 +9,11 @@
 #include "../backends/mock/mock.h"
 #include "../backends/ref/ref.h"
 #include "../backends/worker/worker.h"
-#include "../backends/xnnpack/xnnpack_backend.h"
 
-/* Built-in backends register statically; `ref` first, since it is the default. */
+/* Built-in backends register statically; `ref` first, since it is the default.  xnnpack is a
+ * plugin (plugins/xnnpack/, build/lib/edgebench/backend-xnnpack.so). */
 static const eb_backend_i *const builtin[] = {
     &eb_backend_ref,
-    &eb_backend_xnnpack,
     &eb_backend_mock,
     &eb_backend_onnxruntime,
     &eb_backend_pytorch,

@@ -4,6 +4,7 @@
 --   edgebench run scenarios/backends.lua                 # every variant, ref/xnnpack/onnxruntime/pytorch
 --   edgebench run scenarios/backends.lua --quick         # seconds per trial
 --   edgebench run scenarios/backends.lua --set limit=1000 --set threads=1
+--   edgebench run scenarios/backends.lua --set only=mlp,cnn   # just these variants
 --
 -- Variants come from models/manifest.csv (scripts/make_models.py), each with its base.  A
 -- backend that lacks what a variant needs (pytorch without NAME.pt beside NAME.onnx, an
@@ -18,6 +19,13 @@ local limit = option("limit", 2000, "how many test images the accuracy pass scor
 local threads = option("threads", "1,2", "thread counts, comma-separated")
 local tolerance = option("tolerance", 0.3, "accuracy difference to ref that is flagged (points)")
 local min_time = option("min_time", "1s", "shortest timed loop per trial")
+local only = option("only", "", "variants to run, comma-separated names (empty: every one)")
+
+-- The manifest's kinds the scenario has no word for: the student trained without distillation
+-- (the control of the distilled one) is measured as a distilled model.
+local KIND = { student = "distilled" }
+local wanted = {}
+for name in tostring(only):gmatch("[^,%s]+") do wanted[name] = true end
 
 -- The manifest's rows, by its header (columns may be added; name, file, kind, base are used).
 local function zoo(dir)
@@ -30,11 +38,14 @@ local function zoo(dir)
       header = {}
       for i, k in ipairs(cells) do header[k] = i end
     else
-      local base = cells[header.base]
-      variants[#variants + 1] = {
-        name = cells[header.name], kind = cells[header.kind], model = dir .. "/" .. cells[header.file],
-        base = base ~= "" and base or nil,
-      }
+      local base, name = cells[header.base], cells[header.name]
+      if next(wanted) == nil or wanted[name] then
+        variants[#variants + 1] = {
+          name = name, kind = KIND[cells[header.kind]] or cells[header.kind],
+          model = dir .. "/" .. cells[header.file],
+          base = base ~= "" and (next(wanted) == nil or wanted[base]) and base or nil,
+        }
+      end
     end
   end
   f:close()

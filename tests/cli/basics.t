@@ -29,16 +29,17 @@ An unknown command or none at all is a usage error.
   $ $EDGEBENCH > /dev/null
   [2]
 
-Every built-in backend is listed with its formats and whether it can run here.
+Every built-in backend is listed with its formats and whether it can run here, then the
+plugins built into build/lib/edgebench (xnnpack) with their file.
 
   $ $EDGEBENCH backends
   backend      formats  available  description
   ref          onnx     yes        built-in ONNX engine* (glob)
-  xnnpack      onnx     yes        Google's XNNPACK* (glob)
   mock         any      yes        deterministic outputs* (glob)
   onnxruntime  onnx     * ONNX Runtime (CPU) in a node worker* (glob)
   pytorch      onnx     * PyTorch (TorchScript NAME.pt beside NAME.onnx) in a python3 worker* (glob)
   worker       any      yes        any runtime behind the worker protocol (option command)
+  xnnpack      onnx     yes        Google's XNNPACK* [plugin */build/lib/edgebench/backend-xnnpack.so] (glob)
 
   $ $EDGEBENCH backends extra
   edgebench: 'backends' takes no arguments (got 'extra')

@@ -72,7 +72,7 @@ Usage errors.
   edgebench: infer: which model? usage: edgebench infer --backend NAME MODEL --input X.npy --output Y.npy
   [2]
   $ $EDGEBENCH infer --backend nosuch $M/cnn.onnx
-  edgebench: infer: unknown backend 'nosuch' (known: ref, xnnpack, mock, onnxruntime, pytorch, worker)
+  edgebench: infer: unknown backend 'nosuch' (known: ref, mock, onnxruntime, pytorch, worker, xnnpack)
   [2]
   $ $EDGEBENCH infer --backend ref $M/cnn.onnx --input
   edgebench: infer: --input needs a .npy file

@@ -27,7 +27,7 @@ A few of them, as a user sees them.
   edgebench: tests/data/scenarios/bad_kind.lua:8: variants[2].kind is 'quantised'; expected one of original, quantized, pruned, distilled, lora
   [2]
   $ $EDGEBENCH run tests/data/scenarios/bad_backend.lua
-  edgebench: tests/data/scenarios/bad_backend.lua:6: backends[2] is 'tflite', which is not a backend; known backends: ref, xnnpack, mock, onnxruntime, pytorch, worker (see edgebench backends)
+  edgebench: tests/data/scenarios/bad_backend.lua:6: backends[2] is 'tflite', which is not a backend; known backends: ref, mock, onnxruntime, pytorch, worker, xnnpack (see edgebench backends)
   [2]
   $ $EDGEBENCH run tests/data/scenarios/bad_syntax.lua
   edgebench: tests/data/scenarios/bad_syntax.lua:6: '}' expected (to close '{' at line 3) near 'variants'

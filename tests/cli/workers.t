@@ -22,6 +22,7 @@ that loads, one built for API 1 that loads too, and each kind of refusal with it
   $ EDGEBENCH_BACKEND_PATH=$ROOT/build/tests/plugins $EDGEBENCH backends | sed -n '/^testplugin/,$p' | sed "s|$ROOT/||g"
   testplugin   any      yes        loader test plugin (y = 2x) [plugin build/tests/plugins/backend-testplugin.so]
   testv1       any      yes        loader test plugin (y = 2x) [plugin build/tests/plugins/backend-testv1.so]
+  xnnpack      onnx     yes        Google's XNNPACK* [plugin bin/../build/lib/edgebench/backend-xnnpack.so] (glob)
   
   plugins refused:
     build/tests/plugins/backend-testjunk.so: dlopen failed: * (glob)
@@ -83,10 +84,10 @@ another protocol version is refused.
   $ col p9/results.csv error | head -1
   worker worker speaks protocol 9, this edgebench 1 (PROTOCOL.md)
 
-The zoo on ref, XNNPACK, ONNX Runtime and PyTorch (scenarios/backends.lua): every trial ok, the
+The zoo's two originals on ref, XNNPACK, ONNX Runtime and PyTorch (scenarios/backends.lua): every trial ok, the
 same top-1 accuracy everywhere, every sample's top-1 equal to ref's, and the cross-check says so.
 
-  $ cd $ROOT && $EDGEBENCH run scenarios/backends.lua --quick --set threads=1 --set min_time=0.1s --out $OLDPWD/zoo -q 2> $OLDPWD/zoo.err; cd - > /dev/null
+  $ cd $ROOT && $EDGEBENCH run scenarios/backends.lua --quick --set threads=1 --set min_time=0.1s --set only=mlp,cnn --out $OLDPWD/zoo -q 2> $OLDPWD/zoo.err; cd - > /dev/null
   $ col zoo/results.csv variant backend status accuracy_top1 agreement_vs_ref crosscheck_note
   mlp\tref\tok\t0.880000\t\t (esc)
   mlp\txnnpack\tok\t0.880000\t1.000000\t (esc)

@@ -16,13 +16,24 @@
 
 #include "npy.h"
 #include "ref/ref.h"
-#include "xnnpack/xnn_internal.h"
-#include "xnnpack/xnnpack_backend.h"
+#include "../../plugins/xnnpack/xnn_internal.h" /* the session's layout, for one peek */
+#include "backend.h" /* harness/backend.h: the registry that loads the plugin */
+
+/* The xnnpack backend is a plugin (plugins/xnnpack/): found the way the harness finds it, in
+ * EXEDIR/../lib/edgebench, i.e. build/lib/edgebench beside build/tests/ (`make` builds it). */
+static const eb_backend_i *xnnpack_t_be(void)
+{
+    const eb_backend_i *b = eb_backend_find("xnnpack");
+    if (!b)
+        fail_msg("no xnnpack backend: build/lib/edgebench/backend-xnnpack.so missing or refused "
+                 "(edgebench backends says why); run make");
+    return b;
+}
 
 static void xnnpack_t_need_library(void)
 {
     char why[512];
-    if (eb_backend_xnnpack.probe(why, sizeof why) != 0) {
+    if (xnnpack_t_be()->probe(why, sizeof why) != 0) {
         print_message("xnnpack unavailable: %s\n", why);
         skip();
     }
@@ -94,7 +105,7 @@ static void xnnpack_t_against_npy(const char *model, const char *in_npy, const c
     assert_int_equal(eb_npy_read(in_npy, &in, &err), 0);
     assert_int_equal(eb_npy_read(out_npy, &want, &err), 0);
     xnnpack_t_outs o = {0};
-    int rc = xnnpack_t_run(&eb_backend_xnnpack, model, threads, NULL, 0, &in, &o, &err);
+    int rc = xnnpack_t_run(xnnpack_t_be(), model, threads, NULL, 0, &in, &o, &err);
     if (rc)
         fail_msg("%s: %s", model, err.msg);
     double rel = xnnpack_t_rel(&o.t[0], &want);
@@ -139,7 +150,7 @@ static void xnnpack_t_against_ref(const char *model, int ndim, const int64_t *sh
     eb_tensor in = xnnpack_t_input(ndim, shape);
     eb_err err = {{0}};
     xnnpack_t_outs got = {0}, want = {0};
-    if (xnnpack_t_run(&eb_backend_xnnpack, model, 1, NULL, 0, &in, &got, &err))
+    if (xnnpack_t_run(xnnpack_t_be(), model, 1, NULL, 0, &in, &got, &err))
         fail_msg("%s: %s", model, err.msg);
     if (xnnpack_t_run(&eb_backend_ref, model, 1, NULL, 0, &in, &want, &err))
         fail_msg("ref on %s: %s", model, err.msg);
@@ -184,15 +195,15 @@ static void test_xnnpack_refuses_what_it_cannot_map(void **state)
     eb_config c = {.threads = 1, .batch = 1, .cores = "all"};
     void *s = (void *)&m;
     eb_err err = {{0}};
-    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), EB_UNSUPPORTED);
+    assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), EB_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "Transpose"));
     assert_non_null(strstr(err.msg, "not supported by xnnpack"));
     assert_null(strchr(err.msg, '\n'));
     m.path = "tests/data/xnnpack/no-such-model.onnx";
-    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), -1);
+    assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), -1);
     if (access("build/models/squeezenet1_1.onnx", R_OK) == 0) {
         m.path = "build/models/squeezenet1_1.onnx";
-        assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), EB_UNSUPPORTED);
+        assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), EB_UNSUPPORTED);
         assert_non_null(strstr(err.msg, "Concat"));
     }
 }
@@ -206,7 +217,7 @@ static void test_xnnpack_options_and_facts(void **state)
     eb_config c = {.threads = 1, .batch = 1, .cores = "all", .options = &bad, .n_options = 1};
     void *s = NULL, *r = NULL;
     eb_err err = {{0}};
-    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), -1);
+    assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), -1);
     assert_non_null(strstr(err.msg, "sparse"));
     /* sparse=1 is a hint: the results stay right */
     eb_option sparse = {"sparse", "1"};
@@ -214,16 +225,16 @@ static void test_xnnpack_options_and_facts(void **state)
     assert_int_equal(eb_npy_read("models/reference/cnn-input.npy", &in, &err), 0);
     assert_int_equal(eb_npy_read("models/reference/cnn-output.npy", &want, &err), 0);
     xnnpack_t_outs o = {0};
-    if (xnnpack_t_run(&eb_backend_xnnpack, m.path, 2, &sparse, 1, &in, &o, &err))
+    if (xnnpack_t_run(xnnpack_t_be(), m.path, 2, &sparse, 1, &in, &o, &err))
         fail_msg("sparse=1: %s", err.msg);
     assert_true(xnnpack_t_rel(&o.t[0], &want) < 1e-4);
     xnnpack_t_free(&o);
     /* facts as ref counts them */
     c.n_options = 0;
-    assert_int_equal(eb_backend_xnnpack.open(&m, &c, &s, &err), 0);
+    assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), 0);
     assert_int_equal(eb_backend_ref.open(&m, &c, &r, &err), 0);
     eb_model_facts fx, fr;
-    assert_int_equal(eb_backend_xnnpack.facts(s, &fx), 0);
+    assert_int_equal(xnnpack_t_be()->facts(s, &fx), 0);
     assert_int_equal(eb_backend_ref.facts(r, &fr), 0);
     assert_true(fx.params > 0 && fx.macs > 0);
     assert_int_equal(fx.params, fr.params);
@@ -232,10 +243,10 @@ static void test_xnnpack_options_and_facts(void **state)
     /* BN folded into the Conv and the Relus fused: fewer XNNPACK nodes than ONNX nodes */
     const xnn_session *xs = s;
     assert_true(xs->n_xnn_nodes > 0 && xs->n_xnn_nodes < xs->g->n_nodes);
-    eb_backend_xnnpack.close(s);
+    xnnpack_t_be()->close(s);
     eb_backend_ref.close(r);
     eb_tensor_free(&in), eb_tensor_free(&want);
-    assert_non_null(strstr(eb_backend_xnnpack.operators(), "Conv"));
+    assert_non_null(strstr(xnnpack_t_be()->operators(), "Conv"));
 }
 
 static void test_xnnpack_torchvision_matches_pytorch(void **state)

@@ -10,14 +10,14 @@
  * such a 2-D value carries its (C, H, W) in `perm`, and a Gemm/MatMul reading it has its weight
  * columns permuted at open to match, so no transpose runs in the graph.
  *
- * Not a public interface: only backends/xnnpack/ and tests/unit/test_xnnpack.c include it.
+ * Not a public interface: only plugins/xnnpack/ and tests/unit/test_xnnpack.c include it.
  */
 #ifndef EB_XNN_INTERNAL_H
 #define EB_XNN_INTERNAL_H
 
 #include <stdint.h>
 
-#include "../ref/ref_internal.h"
+#include "../../backends/ref/ref_internal.h" /* the plugin links its own copy of ref */
 #include "xnn_api.h"
 /* not "xnnpack.h": <xnnpack.h> is XNNPACK's own, and an -I into this folder would shadow it */
 #include "xnnpack_backend.h"

@@ -12,7 +12,7 @@
 #ifndef EB_XNNPACK_BACKEND_H
 #define EB_XNNPACK_BACKEND_H
 
-#include "../backend.h"
+#include "../../backends/backend.h"
 
 extern const eb_backend_i eb_backend_xnnpack;
 

@@ -7,7 +7,7 @@
  * libxnnpack-dev, snapshot 0.0~git20220216); without that header the backend builds as a stub
  * whose probe says so (EB_XNN_HAVE_HEADER is 0).
  *
- * Not a public interface: only backends/xnnpack/ and tests/unit/test_xnnpack.c include it.
+ * Not a public interface: only plugins/xnnpack/ and tests/unit/test_xnnpack.c include it.
  */
 #ifndef EB_XNN_API_H
 #define EB_XNN_API_H
