@@ -110,6 +110,7 @@ build/bench/gemm_bench: tests/bench/gemm_bench.c $(LIB_OBJ) | $(DEPS_OK)
 bench: bin/edgebench $(ORT_STAMP) $(GEMM_BENCH) | $(DEPS_OK)
 	bash scripts/bench.sh
 	bash scripts/bench_backends.sh
+	bash scripts/bench_variants.sh
 	bash scripts/bench_compare.sh
 
 # ---- ONNX node conformance (issue 3): ref on ONNX's node test suite (libonnx-testdata) ----
