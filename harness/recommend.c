@@ -73,7 +73,14 @@ void eb_recommend_label(const eb_run_data *d, size_t row, char *buf, size_t n)
     if ((size_t)len < n && batch[0] && strcmp(batch, "1") != 0)
         len += snprintf(buf + len, n - (size_t)len, ", batch %s", batch);
     if ((size_t)len < n && mode[0] && strcmp(mode, "single_stream") != 0)
-        snprintf(buf + len, n - (size_t)len, ", %s", mode);
+        len += snprintf(buf + len, n - (size_t)len, ", %s", mode);
+    /* Name the dataset only when the run measured on more than one (a variant's own). */
+    const char *dataset = eb_run_cell(d, row, "dataset");
+    for (size_t j = 0; (size_t)len < n && dataset[0] && j < d->n_rows; j++)
+        if (strcmp(eb_run_cell(d, j, "dataset"), dataset) != 0) {
+            snprintf(buf + len, n - (size_t)len, ", on %s", dataset);
+            break;
+        }
 }
 
 /* How well row j stands in for row i's base measurement: same backend first, then threads,
@@ -83,7 +90,10 @@ static int rec_base_score(const eb_run_data *d, size_t i, size_t j)
     static const struct {
         const char *col;
         int weight;
-    } keys[] = {{"backend", 16}, {"threads", 8}, {"cores", 4}, {"batch", 2}, {"mode", 1}};
+    } keys[] = {/* the same data first: a LoRA variant judged on its own (shifted) dataset is
+                 * compared with its base on that dataset, never with the base's clean row */
+                {"dataset", 32}, {"backend", 16}, {"threads", 8}, {"cores", 4}, {"batch", 2},
+                {"mode", 1}};
     int score = 0;
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         if (strcmp(eb_run_cell(d, i, keys[k].col), eb_run_cell(d, j, keys[k].col)) == 0)

@@ -12,7 +12,7 @@
  * - A row that did not finish (status other than ok) is excluded with its status and error.
  * - accuracy_drop (a fraction: 0.01 = 1 point of top-1) is measured against the row's base
  *   variant (column `base`; a row with an empty base is its own base, drop 0), on the base's
- *   row that shares the most of backend, threads, cores, batch and mode.  A row whose drop
+ *   row that shares the most of dataset (first), backend, threads, cores, batch and mode.  A row whose drop
  *   cannot be known (no accuracy, base not in the run) is excluded under this constraint.
  * - p50_ms, p90_ms, p99_ms, peak_rss_kb, energy_mj (per inference) are upper bounds on the
  *   row's latency_p50_ms, ..., peak_rss_kb, energy_mj_per_inference; a row that did not

@@ -209,6 +209,34 @@ static void test_base_matches_backend(void **state)
     eb_recommend_free(&rec);
 }
 
+/* A variant judged on its own dataset (a LoRA adapter on shifted images) is compared with its
+ * base on that dataset, not with the base's row on the clean one; labels then name the data. */
+static void test_base_on_same_dataset(void **state)
+{
+    (void)state;
+    static char *cols[] = {"variant", "base", "backend", "threads", "status", "latency_p50_ms",
+                           "latency_p99_ms", "accuracy_top1", "dataset"};
+    static char *cells[3][9] = {
+        {"cnn", "", "ref", "1", "ok", "1", "1", "0.90", "clean"},
+        {"cnn", "", "ref", "1", "ok", "1", "1", "0.20", "shifted"},
+        {"lora", "cnn", "ref", "1", "ok", "1", "1", "0.88", "shifted"},
+    };
+    char **rows[3] = {cells[0], cells[1], cells[2]};
+    char *keys[1] = {"constraint.accuracy_drop"}, *values[1] = {"0.01"};
+    eb_run_data d = {.dir = "mem", .n_columns = 9, .columns = cols, .n_rows = 3, .rows = rows,
+                     .n_meta = 1, .meta_keys = keys, .meta_values = values};
+    eb_recommendation rec;
+    assert_int_equal(eb_recommend(&d, &rec, NULL), 0);
+    const eb_rec_row *lora = recommend_test_find(&rec, 2);
+    assert_int_equal(lora->base_row, 1);
+    assert_true(fabs(lora->accuracy_drop - (0.20 - 0.88)) < 1e-9); /* a gain, not a 2-point drop */
+    assert_int_equal(lora->reason[0], '\0');
+    char label[128];
+    eb_recommend_label(&d, 2, label, sizeof label);
+    assert_string_equal(label, "lora on ref, 1 thread, on shifted");
+    eb_recommend_free(&rec);
+}
+
 static void test_bad_meta(void **state)
 {
     (void)state;
@@ -293,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_objective_size_and_energy_fallback),
         cmocka_unit_test(test_energy_and_memory_budgets),
         cmocka_unit_test(test_base_matches_backend),
+        cmocka_unit_test(test_base_on_same_dataset),
         cmocka_unit_test(test_bad_meta),
         cmocka_unit_test(test_nothing_meets),
         cmocka_unit_test(test_pareto),
