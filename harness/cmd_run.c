@@ -72,7 +72,7 @@ int eb_cmd_run(int argc, char **argv)
     /* What to ship, by the scenario's objective and constraints (as `edgebench report`). */
     eb_run_data d;
     if (code != 2 && !opts.quiet &&
-        eb_run_read(opts.out_dir ? opts.out_dir : s.output, &d, &err) == 0) {
+        eb_run_read_summary(opts.out_dir ? opts.out_dir : s.output, &d, &err) == 0) {
         printf("\n");
         eb_recommend_print(stdout, &d, &err);
         eb_run_free(&d);

@@ -259,7 +259,7 @@ static int run_take_samples(eb_run_data *d, csv_table *t, const char *path, eb_e
     return 0;
 }
 
-int eb_run_read(const char *dir, eb_run_data *d, eb_err *err)
+static int run_read(const char *dir, eb_run_data *d, int with_samples, eb_err *err)
 {
     char path[4096];
     csv_table t;
@@ -295,6 +295,8 @@ int eb_run_read(const char *dir, eb_run_data *d, eb_err *err)
         }
     }
     csv_table_free(&t);
+    if (!with_samples)
+        return 0;
 
     snprintf(path, sizeof path, "%s/samples.csv", dir);
     rc = csv_table_read(path, &t, err);
@@ -305,6 +307,16 @@ int eb_run_read(const char *dir, eb_run_data *d, eb_err *err)
     }
     csv_table_free(&t);
     return 0;
+}
+
+int eb_run_read(const char *dir, eb_run_data *d, eb_err *err)
+{
+    return run_read(dir, d, 1, err);
+}
+
+int eb_run_read_summary(const char *dir, eb_run_data *d, eb_err *err)
+{
+    return run_read(dir, d, 0, err);
 }
 
 void eb_run_free(eb_run_data *d)

@@ -36,6 +36,9 @@ typedef struct eb_run_data {
  * (then no metadata / no samples).  Samples join rows by the trial column where both files
  * have it, else by (run_id, variant, backend, threads). */
 int eb_run_read(const char *dir, eb_run_data *d, eb_err *err);
+/* The same without samples.csv (every row then has no samples): for callers that need only the
+ * rows and metadata, since samples.csv can hold millions of lines. */
+int eb_run_read_summary(const char *dir, eb_run_data *d, eb_err *err);
 void eb_run_free(eb_run_data *d);
 
 /* Index of a results.csv column, or -1. */

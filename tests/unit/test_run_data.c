@@ -66,6 +66,14 @@ static void test_round_trip(void **state)
     assert_int_equal(n, 2);
     assert_true(s[0] == 10.0 && s[1] == 20.0);
     eb_run_free(&d);
+    /* Without samples.csv: the same rows and metadata, no samples. */
+    assert_int_equal(eb_run_read_summary(dir, &d, &err), 0);
+    assert_int_equal(d.n_rows, 2);
+    assert_string_equal(eb_run_cell(&d, 1, "batch"), "4");
+    assert_string_equal(eb_run_meta(&d, "fingerprint"), "x86_64-2c2t-abc");
+    eb_run_samples(&d, 0, &s, &n);
+    assert_int_equal(n, 0);
+    eb_run_free(&d);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
