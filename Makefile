@@ -74,6 +74,12 @@ run: bin/edgebench
 test: bin/edgebench $(UNIT_BIN) build/conformance/onnx_node_tests
 	@bash tests/run.sh
 
+# cross-aarch64: ref and the harness built for ARM and tested under qemu-user (needs
+# `scripts/deps.sh --cross`); also the last layer of `make test` when those tools are present.
+.PHONY: cross-aarch64
+cross-aarch64: bin/edgebench
+	@bash scripts/cross_aarch64.sh
+
 models: | $(DEPS_OK)
 	$(PYTHON) scripts/make_models.py
 

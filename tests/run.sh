@@ -3,13 +3,15 @@
 #   unit         cmocka binaries in build/tests/ (each test case counts)
 #   cli          cram tests in tests/cli/*.t, running the real binary (each .t counts)
 #   conformance  ref against PyTorch's outputs and accuracy (each model check counts)
-# Usage: tests/run.sh [unit|cli|conformance]...   (default: all)
+#   aarch64      the build for ARM under qemu-user (scripts/cross_aarch64.sh; each check counts;
+#                skipped, and said so, where scripts/deps.sh --cross has not installed it)
+# Usage: tests/run.sh [unit|cli|conformance|aarch64]...   (default: all)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export ROOT EDGEBENCH="$ROOT/bin/edgebench"
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(unit cli conformance)
+[ ${#layers[@]} -gt 0 ] || layers=(unit cli conformance aarch64)
 passed=0 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -96,12 +98,27 @@ run_conformance() {
   fi
 }
 
+run_aarch64() {
+  local out="$log/aarch64.out" p f rc
+  bash scripts/cross_aarch64.sh >"$out" 2>&1
+  rc=$?
+  if [ $rc -eq 77 ]; then echo "arm64 $(tail -1 "$out")"; return; fi
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -1)
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -1)
+  p=${p:-0} f=${f:-1}
+  [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p)) failed=$((failed + f))
+  echo "arm64 aarch64 build under qemu (unit tests, zoo logits vs host, quickstart): $p passed, $f failed"
+  [ "$f" -eq 0 ] || grep -v '^aarch64 ' "$out" | tail -40
+}
+
 for layer in "${layers[@]}"; do
   case $layer in
     unit) run_unit ;;
     cli) run_cli ;;
     conformance) run_conformance ;;
-    *) echo "tests/run.sh: unknown layer '$layer' (unit, cli, conformance)" >&2; exit 2 ;;
+    aarch64) run_aarch64 ;;
+    *) echo "tests/run.sh: unknown layer '$layer' (unit, cli, conformance, aarch64)" >&2; exit 2 ;;
   esac
 done
 echo "$passed passed, $failed failed"
