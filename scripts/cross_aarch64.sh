@@ -68,7 +68,9 @@ lib_objs=()
 for o in "${objs[@]}"; do [ "$o" = "$OUT/obj/harness_main.c.o" ] || lib_objs+=("$o"); done
 if $CC -o "$OUT/bin/edgebench" "${objs[@]}" $LIBS 2>"$OUT/link.err"; then pass
 else cat "$OUT/link.err"; fail "linking edgebench for aarch64"; echo "$passed passed, $failed failed"; exit 1; fi
-file "$OUT/bin/edgebench" | grep -q 'ARM aarch64' || fail "$OUT/bin/edgebench is not an aarch64 binary"
+# ELF e_machine (bytes 18-19, little endian) is 183 (0xb7) for aarch64; `file` may be absent.
+[ "$(od -An -tx1 -j18 -N2 "$OUT/bin/edgebench" | tr -d ' ')" = "b700" ] ||
+  fail "$OUT/bin/edgebench is not an aarch64 binary"
 
 # 1. Unit tests.
 for src in tests/unit/test_*.c; do
