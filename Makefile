@@ -181,3 +181,55 @@ $(TEST_PLUGIN_DIR)/backend-testunresolved.so: $(TEST_PLUGIN_SRC) backends/backen
 $(TEST_PLUGIN_DIR)/backend-testjunk.so:
 	@mkdir -p $(dir $@)
 	$(Q)echo 'not a shared object' > $@
+
+# ---- TorchScript for the pytorch backend (issue 7) ----
+# Every variant of models/*.onnx re-derived as the PyTorch module it is (float layers, LoRA
+# branches, quantized and dynamic-quantized int8 modules), traced, checked against ref and
+# written to build/torchscript/NAME.pt by scripts/export_torchscript.py (a few seconds); the
+# pytorch backend finds them from the model's directory (../build/torchscript).  Not committed:
+# models/ stays under 10 MiB.
+.PHONY: torchscript
+TORCHSCRIPT_STAMP := build/torchscript/.stamp
+torchscript: $(TORCHSCRIPT_STAMP)
+$(TORCHSCRIPT_STAMP): $(wildcard models/*.onnx) scripts/export_torchscript.py | bin/edgebench $(DEPS_OK)
+	$(PYTHON) scripts/export_torchscript.py --out build/torchscript models
+	@touch $@
+test bench: $(TORCHSCRIPT_STAMP)
+
+# ---- make install / uninstall (issue 7) ----
+# PREFIX (default /usr/local), DESTDIR honoured:
+#   PREFIX/bin/edgebench
+#   PREFIX/lib/edgebench/backend-NAME.so     the plugins (the loader searches EXEDIR/../lib/edgebench)
+#   PREFIX/lib/edgebench/workers/            ort_worker.js, torch_worker.py, PROTOCOL.md (worker.c
+#                                            looks in EXEDIR/../lib/edgebench/workers)
+#   PREFIX/lib/edgebench/node_modules        onnxruntime-node for ort_worker.js: ORT=link (default)
+#                                            a symlink to this tree's scripts/ort/node_modules
+#                                            (290 MB, kept where npm put it), ORT=copy a copy (for
+#                                            a package or a tree that goes away), ORT=none nothing
+#                                            (set EDGEBENCH_ORT_MODULES at run time instead)
+# The model zoo and build/torchscript are not installed: run scenarios from the source tree, or
+# point torchscript_dir / EDGEBENCH_TORCHSCRIPT_DIR at the exports.
+.PHONY: install uninstall
+PREFIX ?= /usr/local
+ORT    ?= link
+EB_INSTALL_LIB := $(DESTDIR)$(PREFIX)/lib/edgebench
+EB_WORKER_FILES := backends/worker/ort_worker.js backends/worker/torch_worker.py backends/worker/PROTOCOL.md
+install: bin/edgebench $(PLUGIN_SO)
+	install -d $(DESTDIR)$(PREFIX)/bin $(EB_INSTALL_LIB)/workers
+	install -m 755 bin/edgebench $(DESTDIR)$(PREFIX)/bin/edgebench
+	$(if $(PLUGIN_SO),install -m 644 $(PLUGIN_SO) $(EB_INSTALL_LIB)/)
+	install -m 644 $(EB_WORKER_FILES) $(EB_INSTALL_LIB)/workers/
+	rm -rf $(EB_INSTALL_LIB)/node_modules
+	@case "$(ORT)" in \
+	  link) if [ -d scripts/ort/node_modules ]; then ln -s $(CURDIR)/scripts/ort/node_modules $(EB_INSTALL_LIB)/node_modules; \
+	        else echo "install: scripts/ort/node_modules missing (make ort): onnxruntime not installed"; fi ;; \
+	  copy) [ -d scripts/ort/node_modules ] || { echo "install: make ort first" >&2; exit 1; }; \
+	        cp -a scripts/ort/node_modules $(EB_INSTALL_LIB)/node_modules ;; \
+	  none) ;; \
+	  *) echo "install: ORT=$(ORT): link, copy or none" >&2; exit 1 ;; \
+	esac
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/edgebench $(patsubst %,$(EB_INSTALL_LIB)/backend-%.so,$(PLUGIN_NAMES))
+	rm -f $(patsubst backends/worker/%,$(EB_INSTALL_LIB)/workers/%,$(EB_WORKER_FILES))
+	rm -rf $(EB_INSTALL_LIB)/node_modules
+	-rmdir $(EB_INSTALL_LIB)/workers $(EB_INSTALL_LIB) 2>/dev/null

@@ -5,11 +5,14 @@
 --   edgebench run scenarios/backends.lua --quick         # seconds per trial
 --   edgebench run scenarios/backends.lua --set limit=1000 --set threads=1
 --   edgebench run scenarios/backends.lua --set only=mlp,cnn   # just these variants
+--   edgebench run scenarios/backends.lua --set backends=ref,pytorch
 --
--- Variants come from models/manifest.csv (scripts/make_models.py), each with its base.  A
--- backend that lacks what a variant needs (pytorch without NAME.pt beside NAME.onnx, an
--- operator, a runtime not installed here) gives a row with status `unsupported` and the reason;
--- the run goes on and does not fail for it.  Outputs are cross-checked against ref per sample
+-- Variants come from models/manifest.csv (scripts/make_models.py), each with its base.  pytorch
+-- runs every one of them from its TorchScript form, build/torchscript/NAME.pt (`make
+-- torchscript`: float layers, the LoRA branches as modules, int8 as torch.ao quantized modules).
+-- A backend that lacks what a variant needs (an operator, NAME.pt not exported, a runtime not
+-- installed here) gives a row with status `unsupported` and the reason; the run goes on and
+-- does not fail for it.  Outputs are cross-checked against ref per sample
 -- by the harness (results.csv: agreement_vs_ref, max_abs_diff_vs_ref, and crosscheck_note when
 -- under 99% of the samples agree; ref's trials run first), and at the end (the `done` hook, on
 -- stderr) each variant's top-1 accuracy on every backend is set beside ref's on the same
@@ -20,6 +23,8 @@ local threads = option("threads", "1,2", "thread counts, comma-separated")
 local tolerance = option("tolerance", 0.3, "accuracy difference to ref that is flagged (points)")
 local min_time = option("min_time", "1s", "shortest timed loop per trial")
 local only = option("only", "", "variants to run, comma-separated names (empty: every one)")
+local backend_names = option("backends", "ref,xnnpack,onnxruntime,pytorch",
+  "backends, comma-separated (ref first: the cross-check compares with it)")
 
 -- The manifest's kinds the scenario has no word for: the student trained without distillation
 -- (the control of the distilled one) is measured as a distilled model.
@@ -52,6 +57,9 @@ local function zoo(dir)
   return variants
 end
 
+local backend_list = {}
+for b in tostring(backend_names):gmatch("[^,%s]+") do backend_list[#backend_list + 1] = b end
+
 local thread_list = {}
 for t in tostring(threads):gmatch("%d+") do thread_list[#thread_list + 1] = tonumber(t) end
 
@@ -67,7 +75,7 @@ return scenario {
     limit = limit,
   },
   variants = zoo("models"),
-  backends = { "ref", "xnnpack", "onnxruntime", "pytorch" },
+  backends = backend_list,
   threads = thread_list,
   measure = { warmup = "0.3s", min_iterations = 100, min_time = min_time, max_time = "10s" },
 

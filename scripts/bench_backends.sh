@@ -11,7 +11,8 @@
 # and outputs, tens of microseconds: backends/worker/PROTOCOL.md) and every other backend's p50
 # divided by ref's
 # (below 1: faster than ref), with each backend's top-1 agreement with ref on the accuracy
-# pass.  A backend that cannot run a variant shows its status (unsupported, failed, ...).
+# pass.  pytorch runs every variant from build/torchscript/NAME.pt, which `make torchscript`
+# writes (run first here; a no-op when the exports are newer than models/*.onnx).  A backend that cannot run a variant shows its status (unsupported, failed, ...).
 # Prints the table and writes it, with the machine, its load and how to reproduce, to
 # OUT/backends.md (OUT defaults to build/bench); the run itself stays in OUT/backends-run/.
 #
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --time) [ $# -ge 2 ] || die "--time needs seconds"; TIME=$2; shift ;;
     --limit) [ $# -ge 2 ] || die "--limit needs a number of images"; LIMIT=$2; shift ;;
     --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (--help)" ;;
   esac
   shift
@@ -44,6 +45,12 @@ done
 [[ $LIMIT =~ ^[0-9]+$ ]] || die "--limit: '$LIMIT' is not a number of images"
 [ -x "$EDGEBENCH" ] || die "$EDGEBENCH is missing: run make first"
 [ -f models/manifest.csv ] || die "models/manifest.csv is missing: run make models first"
+# The pytorch backend's TorchScript exports (seconds; a stale or missing one would make pytorch
+# rows `unsupported`).
+if [ -z "${EDGEBENCH_TORCHSCRIPT_DIR:-}" ] && command -v make >/dev/null; then
+  # -o: the binary as it is (it may be EDGEBENCH from elsewhere); only the exports are made.
+  make --no-print-directory -s -o bin/edgebench torchscript >&2 || die "make torchscript failed"
+fi
 
 mkdir -p "$OUT"
 RUN=$OUT/backends-run

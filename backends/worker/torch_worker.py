@@ -3,16 +3,29 @@
 (backends/worker/PROTOCOL.md).  The harness's `pytorch` backend starts it as
 `/usr/bin/python3 torch_worker.py` (Debian's python3-torch).
 
-For a variant MODEL.onnx it runs the TorchScript file MODEL.pt beside it
-(scripts/export_torchscript.py writes them for the zoo) and answers `unsupported` when there is
-none.  Input and output names, types and shapes come from the ONNX file (the TorchScript module
-takes its inputs positionally, in the ONNX graph's order); the leading symbolic dimension binds
-to the batch; one run on zeros at open tells the output shapes.  Threads: torch.set_num_threads
-(intra-op), one inter-op thread.  Runs under torch.inference_mode().
+For a variant MODEL.onnx it runs the TorchScript file MODEL.pt (`make torchscript`, i.e.
+scripts/export_torchscript.py, writes one for every variant of the zoo into build/torchscript/).
+It looks, in this order, in:
+  1. opt.torchscript_dir (the backend option torchscript_dir), else $EDGEBENCH_TORCHSCRIPT_DIR;
+  2. beside the model: DIR/MODEL.pt for DIR/MODEL.onnx (a hand-made export travels with it);
+  3. DIR/../build/torchscript/MODEL.pt (the source tree: models/ beside build/).
+A file carrying extra/edgebench.json (every export of the script) is taken only when the ONNX
+file's sha256 it records is the model's: a MODEL.pt exported from another MODEL.onnx (a
+retrained zoo, another directory's model of the same name) is passed over, and when nothing
+fits the answer is `unsupported` saying what was found.  Quantized modules are loaded under
+the quantized engine the file names (opt.qengine overrides), since their packed weights are
+re-packed for the engine at load.  Input and output names, types and shapes come from the ONNX
+file (the TorchScript module takes its inputs positionally, in the ONNX graph's order); the
+leading symbolic dimension binds to the batch; one run on zeros at open tells the output
+shapes.  Threads: torch.set_num_threads (intra-op), one inter-op thread.  Runs under
+torch.inference_mode().
 """
+import hashlib
+import json
 import os
 import sys
 import time
+import zipfile
 
 PROTOCOL = 1
 
@@ -97,15 +110,61 @@ def describe(name, dtype_name, dims):
     return f"{name}:{dtype_name}:{','.join(str(d) for d in dims)}"
 
 
+def torchscript_meta(pt):
+    """extra/edgebench.json of a TorchScript file ({} when it has none), read from the zip
+    without loading the module."""
+    try:
+        with zipfile.ZipFile(pt) as z:
+            for n in z.namelist():
+                if n.endswith("/extra/edgebench.json"):
+                    return json.loads(z.read(n))
+    except (OSError, ValueError, zipfile.BadZipFile):
+        pass
+    return {}
+
+
+def find_torchscript(model, opt_dir):
+    """(path, meta) of the TorchScript file for MODEL.onnx, in the order the docstring gives."""
+    name = os.path.splitext(os.path.basename(model))[0] + ".pt"
+    here = os.path.dirname(os.path.abspath(model))
+    dirs = [opt_dir or os.environ.get("EDGEBENCH_TORCHSCRIPT_DIR") or "", here,
+            os.path.join(here, "..", "build", "torchscript")]
+    sha, stale = None, []
+    for d in dirs:
+        pt = os.path.join(d, name)
+        if not d or not os.path.isfile(pt):
+            continue
+        meta = torchscript_meta(pt)
+        want = meta.get("onnx_sha256")
+        if want:
+            if sha is None:
+                with open(model, "rb") as f:
+                    sha = hashlib.sha256(f.read()).hexdigest()
+            if want != sha:
+                stale.append(os.path.normpath(pt))
+                continue
+        return pt, meta
+    if stale:
+        raise Unsupported(f"{', '.join(stale)} exported from another {os.path.basename(model)} "
+                          "(sha256 differs); make torchscript re-exports the zoo")
+    raise Unsupported(f"no TorchScript file {name} in torchscript_dir, beside the model or in "
+                      "../build/torchscript; make torchscript (scripts/export_torchscript.py) "
+                      "writes one per variant")
+
+
 class Session:
     def __init__(self, fields):
         model = fields["model"]
         threads = int(fields.get("threads", "1"))
         batch = int(fields.get("batch", "1"))
-        pt = os.path.splitext(model)[0] + ".pt"
-        if not os.path.exists(pt):
-            raise Unsupported(f"no TorchScript file {os.path.basename(pt)} beside the model; "
-                              f"scripts/export_torchscript.py writes one")
+        pt, meta = find_torchscript(model, fields.get("opt.torchscript_dir"))
+        engine = fields.get("opt.qengine") or meta.get("qengine")
+        if engine:
+            if engine not in torch.backends.quantized.supported_engines:
+                raise Unsupported(f"{os.path.basename(pt)} needs the quantized engine {engine}; "
+                                  f"this torch has {torch.backends.quantized.supported_engines}")
+            torch.backends.quantized.engine = engine
+        self.pt = pt
         torch.set_num_threads(threads)
         try:
             torch.set_num_interop_threads(1)

@@ -859,6 +859,13 @@ static int torch_open(const eb_model *m, const eb_config *c, void **s, eb_err *e
 }
 
 static const eb_option_spec torch_options[] = {
+    {"torchscript_dir", "string", "",
+     "where NAME.pt is looked for first (else $EDGEBENCH_TORCHSCRIPT_DIR); then beside "
+     "NAME.onnx, then ../build/torchscript from the model's directory (make torchscript writes "
+     "every variant there); a file exported from another NAME.onnx (sha256) is passed over"},
+    {"qengine", "string", "",
+     "quantized engine for int8 modules (fbgemm, onednn, qnnpack; default: the one the file "
+     "was exported for)"},
     {"open_timeout", "float", "300", "seconds to start the worker and load the model"},
     {"run_timeout", "float", "60", "seconds one run may take before the worker counts as hung"},
     {NULL, NULL, NULL, NULL},
@@ -867,7 +874,8 @@ static const eb_option_spec torch_options[] = {
 const eb_backend_i eb_backend_pytorch = {
     .api_version = EB_BACKEND_API,
     .name = "pytorch",
-    .description = "PyTorch (TorchScript NAME.pt beside NAME.onnx) in a python3 worker",
+    .description = "PyTorch (TorchScript NAME.pt for NAME.onnx, from make torchscript; "
+                   "option torchscript_dir) in a python3 worker",
     .formats = "onnx",
     .options = torch_options,
     .probe = torch_probe,

@@ -37,7 +37,7 @@ plugins built into build/lib/edgebench (xnnpack) with their file.
   ref          onnx     yes        built-in ONNX engine* (glob)
   mock         any      yes        deterministic outputs* (glob)
   onnxruntime  onnx     * ONNX Runtime (CPU) in a node worker* (glob)
-  pytorch      onnx     * PyTorch (TorchScript NAME.pt beside NAME.onnx) in a python3 worker* (glob)
+  pytorch      onnx     * PyTorch (TorchScript NAME.pt for NAME.onnx, from make torchscript; option torchscript_dir) in a python3 worker* (glob)
   worker       any      yes        any runtime behind the worker protocol (option command)
   xnnpack      onnx     yes        Google's XNNPACK* [plugin */build/lib/edgebench/backend-xnnpack.so] (glob)
 

@@ -100,9 +100,32 @@ same top-1 accuracy everywhere, every sample's top-1 equal to ref's, and the cro
   $ grep -c agrees zoo.err
   6
 
-Without NAME.pt beside NAME.onnx, pytorch says `unsupported` and why.
+PyTorch runs every kind of variant from its TorchScript form in build/torchscript (make
+torchscript): the int8 ones as torch.ao quantized modules, LoRA with its branch unmerged; each
+sample's top-1 is ref's.
+
+  $ cd $ROOT && $EDGEBENCH run scenarios/backends.lua --quick --set threads=1 --set min_time=0.05s --set limit=200 --set backends=ref,pytorch --set only=cnn_int8,mlp_int8_dyn,cnn_lora_unmerged --out $OLDPWD/kinds -q 2> /dev/null; cd - > /dev/null
+  $ col kinds/results.csv variant backend status agreement_vs_ref crosscheck_note | grep pytorch
+  cnn_int8\tpytorch\tok\t1.000000\t (esc)
+  mlp_int8_dyn\tpytorch\tok\t1.000000\t (esc)
+  cnn_lora_unmerged\tpytorch\tok\t1.000000\t (esc)
+
+The TorchScript file is looked for in torchscript_dir (or $EDGEBENCH_TORCHSCRIPT_DIR), beside
+NAME.onnx, then in ../build/torchscript from the model's directory.  With none, pytorch says
+`unsupported` and why.
 
   $ cp $ROOT/models/mlp.onnx .
   $ $EDGEBENCH infer --backend pytorch mlp.onnx
-  edgebench: pytorch: no TorchScript file mlp.pt beside the model; scripts/export_torchscript.py writes one
+  edgebench: pytorch: no TorchScript file mlp.pt in torchscript_dir, beside the model or in ../build/torchscript; make torchscript (scripts/export_torchscript.py) writes one per variant
   [2]
+  $ $EDGEBENCH infer --backend pytorch mlp.onnx --set torchscript_dir=$ROOT/build/torchscript | cut -c1-30
+  logits float32 1x10: 0.61631 * (glob)
+
+A NAME.pt exported from another NAME.onnx (the sha256 it records differs) is passed over.
+
+  $ mkdir -p t/models t/build/torchscript && cp mlp.onnx t/models/ && cp $ROOT/build/torchscript/mlp_pruned50.pt t/build/torchscript/mlp.pt
+  $ $EDGEBENCH infer --backend pytorch t/models/mlp.onnx
+  edgebench: pytorch: */t/build/torchscript/mlp.pt exported from another mlp.onnx (sha256 differs); make torchscript re-exports the zoo (glob)
+  [2]
+  $ EDGEBENCH_TORCHSCRIPT_DIR=$ROOT/build/torchscript $EDGEBENCH infer --backend pytorch t/models/mlp.onnx | cut -c1-30
+  logits float32 1x10: 0.61631 * (glob)
