@@ -7,7 +7,8 @@
  * [-128, 127], int32.  These kernels follow ONNX's reference semantics literally — rounding
  * half to even (rintf in the default rounding mode), saturating, the float arithmetic in
  * float32 as numpy does it — and are plain loops: they run the node tests and unfused graphs.
- * The fast path for quantized models is the open-time QDQ fusion (qdq_fuse.c), whose integer
+ * The fast paths for quantized models are the open-time fusions: QDQ chains (qdq_fuse.c) and
+ * DynamicQuantizeLinear -> MatMulInteger -> dequantization chains (qdq_dyn.c), whose integer
  * GEMM is in gemm_s8.c. */
 #include <math.h>
 #include <stdlib.h>

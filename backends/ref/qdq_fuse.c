@@ -15,13 +15,17 @@
  * which is the float graph's arithmetic with the products summed exactly (QuantizeLinear's
  * round half to even and saturation included).  The activation DequantizeLinear is dropped
  * when nothing else reads it.  A chain that does not fit (weights whose z_w shift leaves int8,
- * per-tensor activations only) is left to the operators as they are. */
+ * per-tensor activations only) is left to the operators as they are.  The dynamic
+ * quantization chains (DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul...) fuse in
+ * qdq_dyn.c, called at the end of ref_qdq_fuse; their nodes share REF_PREP_QDQ and
+ * ref_qdq_exec hands them over. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gemm_s8.h"
+#include "qdq_dyn.h"
 #include "ref_internal.h"
 
 #define QF_ALIGN 64
@@ -357,7 +361,7 @@ skip:
 
 static int qf_is_q(const ref_node *nd)
 {
-    return !nd->folded && nd->prep && nd->prep->kind == REF_PREP_QDQ;
+    return !nd->folded && nd->prep && nd->prep->kind == REF_PREP_QDQ && !ref_qdq_dyn_is(nd);
 }
 
 /* A MaxPool reading a fused node's result (its only reader) becomes a byte pool: max commutes
@@ -496,6 +500,9 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
     }
     if (fused && rc >= 0)
         rc = qf_bytes(s, uses, reader, err);
+    /* dynamically quantized MatMulIntegers (qdq_dyn.c), which share this node kind */
+    if (rc >= 0)
+        rc = ref_qdq_dyn_fuse(s, err);
     free(uses), free(reader);
     return rc < 0 ? -1 : 0;
 }
@@ -699,6 +706,10 @@ static void qf_pool_exec(ref_session *s, const ref_node *nd, const qf_plan *p)
 
 void ref_qdq_exec(ref_session *s, const ref_node *nd)
 {
+    if (ref_qdq_dyn_is(nd)) {
+        ref_qdq_dyn_exec(s, nd);
+        return;
+    }
     const qf_plan *p = nd->prep->ext;
     if (p->is_pool) {
         qf_pool_exec(s, nd, p);
