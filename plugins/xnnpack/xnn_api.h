@@ -33,6 +33,9 @@
     X(xnn_create_subgraph)                                                                      \
     X(xnn_delete_subgraph)                                                                      \
     X(xnn_define_tensor_value)                                                                  \
+    X(xnn_define_quantized_tensor_value)                                                        \
+    X(xnn_define_channelwise_quantized_tensor_value)                                            \
+    X(xnn_define_convert)                                                                       \
     X(xnn_define_convolution_2d)                                                                \
     X(xnn_define_depthwise_convolution_2d)                                                      \
     X(xnn_define_fully_connected)                                                               \

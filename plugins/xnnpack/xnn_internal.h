@@ -33,6 +33,13 @@ typedef struct xnn_val {
     int nhwc;          /* a 4-D value stored [N, H, W, C] */
     int64_t perm[3];   /* a 2-D value [N, C*H*W] stored in HWC order: (C, H, W); 0s otherwise */
     int consumers;     /* uses by nodes that run, plus 1 if it is a graph output */
+    /* A quantized activation (the output of a QuantizeLinear, and of a MaxPool or reshape of
+     * one) is held as XNNPACK qint8: q is the ONNX type it stands for (2 uint8, 3 int8; 0 for
+     * float32), qs its scale, qz its zero point in the int8 domain (uint8's minus 128: the
+     * same grid shifted, so the mapping is exact for any uint8 zero point). */
+    int q;
+    float qs;
+    int32_t qz;
 } xnn_val;
 
 /* One graph input or output at the boundary. */
@@ -50,8 +57,9 @@ typedef struct xnn_session {
     int *skip;         /* [g->n_nodes]: merged into the node before it at mapping */
     void **owned;      /* buffers handed to XNNPACK as static data */
     size_t n_owned, cap_owned;
-    int sparse;        /* option sparse: XNN_FLAG_SPARSE_INFERENCE */
+    int sparse;        /* option sparse: 1 XNN_FLAG_SPARSE_INFERENCE, 2 also the NCHW rewrite forced */
     int n_xnn_nodes;   /* XNNPACK nodes defined (for tests) */
+    int n_qs8_nodes;   /* of which signed 8-bit Convolution/FullyConnected/MaxPool (for tests) */
 #if EB_XNN_HAVE_HEADER
     xnn_subgraph_t subgraph;
     xnn_runtime_t runtime;

@@ -16,10 +16,11 @@
 
 const char *xnn_map_operators(void)
 {
-    return "Abs, Add, AveragePool, BatchNormalization, Ceil, Clip, Conv, Div, Dropout, Flatten, "
-           "Floor, Gemm, GlobalAveragePool, HardSwish, Identity, LeakyRelu, MatMul, MaxPool, "
-           "Mul, Neg, ReduceMean (over H and W), Relu, Reshape, Sigmoid, Softmax, Sqrt, "
-           "Squeeze, Sub, Unsqueeze";
+    return "Abs, Add, AveragePool, BatchNormalization, Ceil, Clip, Conv, DequantizeLinear, Div, "
+           "Dropout, Flatten, Floor, Gemm, GlobalAveragePool, HardSwish, Identity, LeakyRelu, "
+           "MatMul, MaxPool, Mul, Neg, QuantizeLinear, ReduceMean (over H and W), Relu, "
+           "Reshape, Sigmoid, Softmax, Sqrt, Squeeze, Sub, Unsqueeze; QDQ chains "
+           "(DequantizeLinear -> Conv/Gemm/MatMul -> [Relu] -> QuantizeLinear) as int8";
 }
 
 #if !EB_XNN_HAVE_HEADER
@@ -66,9 +67,9 @@ static int xm_status(enum xnn_status st, const ref_node *nd, const char *call, e
                : -1;
 }
 
-/* A float buffer that lives as long as the session, padded as XNNPACK reads (it may read up
- * to XNN_EXTRA_BYTES beyond a tensor). */
-static float *xm_own(xnn_session *x, size_t floats)
+/* A buffer that lives as long as the session, padded as XNNPACK reads (it may read up to
+ * XNN_EXTRA_BYTES beyond a tensor). */
+static void *xm_own_bytes(xnn_session *x, size_t bytes)
 {
     if (x->n_owned == x->cap_owned) {
         size_t cap = x->cap_owned ? 2 * x->cap_owned : 64;
@@ -77,10 +78,15 @@ static float *xm_own(xnn_session *x, size_t floats)
             return NULL;
         x->owned = p, x->cap_owned = cap;
     }
-    float *f = calloc(1, floats * sizeof(float) + XNN_EXTRA_BYTES);
+    void *f = calloc(1, bytes + XNN_EXTRA_BYTES);
     if (f)
         x->owned[x->n_owned++] = f;
     return f;
+}
+
+static float *xm_own(xnn_session *x, size_t floats)
+{
+    return xm_own_bytes(x, floats * sizeof(float));
 }
 
 /* ONNX dims of v as XNNPACK sees them: NCHW -> NHWC when nhwc. */
@@ -98,10 +104,20 @@ static int xm_is_static(const ref_value *v)
     return ref_is_static(v) && v->data;
 }
 
-/* Defines ONNX value vi as a runtime value with the given layout; a graph output becomes the
- * external value n_in + its index. */
+/* Defines ONNX value vi as a runtime value with the given layout, float32 (q 0) or qint8
+ * standing for ONNX type q with scale qs and int8-domain zero point qz; a graph output becomes
+ * the external value n_in + its index (float32 only: the staging buffers are float). */
+static int xm_def_value_q(xnn_session *x, const ref_node *nd, int vi, int nhwc,
+                          const int64_t *perm, int q, float qs, int32_t qz, eb_err *err);
+
 static int xm_def_value(xnn_session *x, const ref_node *nd, int vi, int nhwc, const int64_t *perm,
                         eb_err *err)
+{
+    return xm_def_value_q(x, nd, vi, nhwc, perm, 0, 0.0f, 0, err);
+}
+
+static int xm_def_value_q(xnn_session *x, const ref_node *nd, int vi, int nhwc,
+                          const int64_t *perm, int q, float qs, int32_t qz, eb_err *err)
 {
     const ref_value *v = GV(vi);
     size_t d[EB_MAX_DIMS];
@@ -113,13 +129,21 @@ static int xm_def_value(xnn_session *x, const ref_node *nd, int vi, int nhwc, co
             flags = XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
             break;
         }
-    enum xnn_status st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32,
-                                                        (size_t)v->ndim, d, NULL, ext, flags, &id);
+    if (q && ext != NONE)
+        return xm_unsupported(nd, err, "a quantized graph output '%s' (xnnpack hands out "
+                              "float32; end the graph with a DequantizeLinear)", v->name);
+    enum xnn_status st =
+        q ? x->api.xnn_define_quantized_tensor_value(x->subgraph, xnn_datatype_qint8, qz, qs,
+                                                     (size_t)v->ndim, d, NULL, ext, flags, &id)
+          : x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32, (size_t)v->ndim, d,
+                                           NULL, ext, flags, &id);
     if (st != xnn_status_success)
-        return xm_status(st, nd, "xnn_define_tensor_value", err);
+        return xm_status(st, nd, q ? "xnn_define_quantized_tensor_value" : "xnn_define_tensor_value",
+                         err);
     xnn_val *xv = XV(vi);
     xv->id = id;
     xv->nhwc = nhwc;
+    xv->q = q, xv->qs = qs, xv->qz = qz;
     memset(xv->perm, 0, sizeof xv->perm);
     if (perm)
         memcpy(xv->perm, perm, sizeof xv->perm);
@@ -144,18 +168,32 @@ static int xm_def_static(xnn_session *x, const ref_node *nd, const float *data, 
     return xm_status(st, nd, "xnn_define_tensor_value", err);
 }
 
-/* The runtime value behind input k of nd, which must be an activation already defined. */
-static int xm_act(xnn_session *x, const ref_node *nd, int k, eb_err *err)
+/* The runtime value behind input k of nd, which must be an activation already defined:
+ * float32, or also a quantized one (held as qint8) when quant. */
+static int xm_act_q(xnn_session *x, const ref_node *nd, int k, int quant, eb_err *err)
 {
     if (k >= nd->n_in || nd->in[k] < 0)
         return xm_unsupported(nd, err, "a missing input %d", k);
     const ref_value *v = GV(nd->in[k]);
+    if (XV(nd->in[k])->q) {
+        if (quant)
+            return 0;
+        return xm_unsupported(nd, err, "input '%s', a quantized (%s) tensor, here (xnnpack runs "
+                              "quantized tensors through DequantizeLinear, MaxPool and reshapes, "
+                              "or Conv/Gemm/MatMul chains between DequantizeLinear and "
+                              "QuantizeLinear)", v->name, XV(nd->in[k])->q == 2 ? "uint8" : "int8");
+    }
     if (v->dtype != EB_F32)
         return xm_unsupported(nd, err, "input '%s' of type %s (xnnpack maps float32)", v->name,
                               eb_dtype_name(v->dtype));
     if (XV(nd->in[k])->id == NONE)
         return xm_unsupported(nd, err, "input '%s' as a constant here", v->name);
     return 0;
+}
+
+static int xm_act(xnn_session *x, const ref_node *nd, int k, eb_err *err)
+{
+    return xm_act_q(x, nd, k, 0, err);
 }
 
 /* Input k of nd as a float32 constant of numel elements (numel 0: any), or NULL. */
@@ -225,10 +263,389 @@ static void xm_fuse_act(xnn_session *x, int *vo, float *lo, float *hi)
     *vo = cn->out[0];
 }
 
+/* ---------------------------------------------------------------- QDQ (int8) */
+
+/* A static scale (float32, one element, positive and finite) and zero point (an integer of one
+ * element, or absent: 0) at inputs 1 and 2 of a (De)QuantizeLinear; *type is the ONNX type
+ * the zero point declares (2 uint8, 3 int8; uint8 when it is absent, as ONNX says).  0 when
+ * they are not that (per-axis parameters, parameters computed at run time). */
+static int xm_qparams(xnn_session *x, const ref_node *nd, float *scale, int64_t *zp, int *type)
+{
+    if (nd->n_in < 2 || nd->in[1] < 0)
+        return 0;
+    const ref_value *sc = GV(nd->in[1]);
+    const ref_value *z = nd->n_in > 2 && nd->in[2] >= 0 ? GV(nd->in[2]) : NULL;
+    if (!xm_is_static(sc) || sc->dtype != EB_F32 || sc->numel != 1)
+        return 0;
+    if (z && (!xm_is_static(z) || z->dtype != EB_I64 || z->numel != 1))
+        return 0;
+    *scale = *(const float *)sc->data;
+    *zp = z ? *(const int64_t *)z->data : 0;
+    *type = z && z->onnx_type ? z->onnx_type : 2;
+    return *scale > 0.0f && isfinite(*scale);
+}
+
+/* The int8-domain zero point of an ONNX 8-bit type's zero point (uint8: minus 128), or
+ * INT32_MIN when z is out of the type's range or the type is not 8-bit. */
+static int32_t xm_qz(int type, int64_t z)
+{
+    if (type == 2 && z >= 0 && z <= 255)
+        return (int32_t)(z - 128);
+    if (type == 3 && z >= -128 && z <= 127)
+        return (int32_t)z;
+    return INT32_MIN;
+}
+
+/* DequantizeLinear node dq reads a value held as qint8 and dequantizes it with the very
+ * parameters it was quantized with (XNNPACK's values carry one scale and zero point). */
+static int xm_dq_matches(xnn_session *x, const ref_node *dq)
+{
+    float s;
+    int64_t z;
+    int t;
+    if (dq->op != REF_OP_DEQUANTIZELINEAR || dq->folded || dq->in[0] < 0)
+        return 0;
+    const xnn_val *xv = XV(dq->in[0]);
+    return xv->q && xv->id != NONE && xm_qparams(x, dq, &s, &z, &t) && t == xv->q &&
+           s == xv->qs && xm_qz(t, z) == xv->qz;
+}
+
+/* A Conv/Gemm/MatMul that runs as one XNNPACK signed 8-bit node:
+ *
+ *   q_x -> DequantizeLinear -> Conv/Gemm/MatMul -> [Relu] -> QuantizeLinear -> q_y
+ *          weight: DequantizeLinear(int8 constant, scale per tensor or per output channel)
+ *          bias: a float constant (a folded DequantizeLinear of int32)
+ *
+ * as ref's qdq_fuse.c finds it.  The DequantizeLinear of the weight is folded at load, so its
+ * integer input is at hand. */
+typedef struct xm_qchain {
+    int xin;                    /* the qint8 value the activation DequantizeLinear reads */
+    const ref_value *qw, *sw, *zw; /* integer weights, their scales, zero points (or NULL) */
+    int per;                    /* scales per output channel */
+    int wt;                     /* weights stored [K][M] (Gemm transB=0, MatMul), else [M][K] */
+    int64_t M, K;               /* output channels, reduction (per group for Conv) */
+    const float *bias;          /* [M * groups] or NULL */
+    int relu, ql;               /* node indices: the Relu (or -1), the QuantizeLinear */
+    float sy;
+    int qy;                     /* 2 or 3 */
+    int32_t zy;                 /* int8 domain */
+} xm_qchain;
+
+static int xm_sole_consumer(const xnn_session *x, int vi);
+
+/* 1 and fills *c when nd heads such a chain, 0 when it runs in float32.  Pure: the
+ * DequantizeLinear before it asks the same question (xm_dequantize) before nd is mapped. */
+static int xm_qchain_of(xnn_session *x, const ref_node *nd, xm_qchain *c)
+{
+    const ref_session *g = x->g;
+    memset(c, 0, sizeof *c);
+    if ((nd->op != REF_OP_CONV && nd->op != REF_OP_GEMM && nd->op != REF_OP_MATMUL) ||
+        nd->n_in < 2 || nd->in[0] < 0 || nd->in[1] < 0 || nd->n_out < 1 || nd->out[0] < 0)
+        return 0;
+    /* the activation */
+    int pa = GV(nd->in[0])->producer;
+    if (pa < 0 || !xm_dq_matches(x, &g->nodes[pa]))
+        return 0;
+    c->xin = g->nodes[pa].in[0];
+    const ref_value *a = GV(nd->in[0]), *wv = GV(nd->in[1]);
+    /* the weight: a folded DequantizeLinear of an integer constant */
+    int pw = wv->producer;
+    if (!xm_is_static(wv) || pw < 0 || g->nodes[pw].op != REF_OP_DEQUANTIZELINEAR ||
+        !g->nodes[pw].folded)
+        return 0;
+    const ref_node *dqw = &g->nodes[pw];
+    c->qw = GV(dqw->in[0]);
+    c->sw = dqw->n_in > 1 && dqw->in[1] >= 0 ? GV(dqw->in[1]) : NULL;
+    c->zw = dqw->n_in > 2 && dqw->in[2] >= 0 ? GV(dqw->in[2]) : NULL;
+    if (!xm_is_static(c->qw) || c->qw->dtype != EB_I64 || !c->sw || !xm_is_static(c->sw) ||
+        c->sw->dtype != EB_F32 || (c->zw && (!xm_is_static(c->zw) || c->zw->dtype != EB_I64)))
+        return 0;
+    int64_t G = 1;
+    int bi = -1;
+    if (nd->op == REF_OP_CONV) {
+        if (a->ndim != 4)
+            return 0;
+        G = nd->conv.group;
+        c->M = nd->conv.m / G, c->K = nd->conv.c / G * nd->conv.kh * nd->conv.kw;
+        bi = 2;
+    } else if (nd->op == REF_OP_GEMM) {
+        if (a->ndim != 2 || nd->a.trans_a || nd->a.alpha != 1.0f)
+            return 0;
+        c->M = nd->n, c->K = nd->k, c->wt = !nd->a.trans_b;
+        if (nd->n_in > 2 && nd->in[2] >= 0) {
+            if (nd->a.beta != 1.0f || GV(nd->in[2])->numel != (size_t)c->M)
+                return 0;
+            bi = 2;
+        }
+    } else {
+        if (a->ndim != 2 || wv->ndim != 2)
+            return 0;
+        c->M = nd->n, c->K = nd->k, c->wt = 1;
+    }
+    int64_t Mt = c->M * G;
+    if (c->qw->numel != (size_t)(Mt * c->K))
+        return 0;
+    /* scales: one, or one per output channel (DequantizeLinear's axis plan: element i is in
+     * channel i / inner % len) */
+    c->per = c->sw->numel > 1;
+    if (c->per && !(dqw->len == Mt && dqw->inner == (c->wt ? 1 : c->K)))
+        return 0;
+    if (c->zw && c->zw->numel != c->sw->numel)
+        return 0;
+    const float *sd = c->sw->data;
+    for (int64_t m = 0; m < (c->per ? Mt : 1); m++)
+        if (!(sd[m] > 0.0f) || !isfinite(sd[m]))
+            return 0;
+    /* XNNPACK's int8 weights have no zero point: q - z must be int8 */
+    const int64_t *qd = c->qw->data, *zd = c->zw ? c->zw->data : NULL;
+    for (size_t i = 0; i < c->qw->numel; i++) {
+        int64_t ch = c->wt ? (int64_t)i % Mt : (int64_t)i / c->K;
+        int64_t v = qd[i] - (zd ? zd[c->per ? ch : 0] : 0);
+        if (v < -128 || v > 127)
+            return 0;
+    }
+    if (bi > 0 && nd->n_in > bi && nd->in[bi] >= 0) {
+        const ref_value *bv = GV(nd->in[bi]);
+        if (!xm_is_static(bv) || bv->dtype != EB_F32 || bv->numel != (size_t)Mt)
+            return 0;
+        c->bias = bv->data;
+    }
+    /* the output: [Relu ->] QuantizeLinear, each the only reader */
+    c->relu = -1;
+    int r = xm_sole_consumer(x, nd->out[0]);
+    if (r >= 0 && g->nodes[r].op == REF_OP_RELU) {
+        c->relu = r;
+        r = xm_sole_consumer(x, g->nodes[r].out[0]);
+    }
+    int64_t zy;
+    int t;
+    if (r < 0 || g->nodes[r].op != REF_OP_QUANTIZELINEAR ||
+        !xm_qparams(x, &g->nodes[r], &c->sy, &zy, &t))
+        return 0;
+    const ref_value *qv = GV(g->nodes[r].out[0]);
+    c->qy = qv->onnx_type ? qv->onnx_type : t;
+    c->zy = xm_qz(c->qy, zy);
+    if (c->zy == INT32_MIN || qv->is_output)
+        return 0;
+    c->ql = r;
+    return 1;
+}
+
+/* Int8 weights of chain c as XNNPACK reads them: OHWI for Conv ([1][kh][kw][M] depthwise),
+ * [N][K] for a product (columns permuted when x arrives flattened in HWC order); per-channel
+ * scales (one per output channel even when the file has one), int32 bias over s_x * s_w[m]. */
+static int xm_qweights(xnn_session *x, const ref_node *nd, const xm_qchain *c, int dw,
+                       int8_t **w8, float **wsc, int32_t **b32, float **bsc, eb_err *err)
+{
+    int64_t G = nd->op == REF_OP_CONV ? nd->conv.group : 1, Mt = c->M * G, K = c->K;
+    *w8 = xm_own_bytes(x, (size_t)(Mt * K));
+    *wsc = xm_own(x, (size_t)Mt), *bsc = xm_own(x, (size_t)Mt);
+    *b32 = xm_own_bytes(x, (size_t)Mt * sizeof(int32_t));
+    if (!*w8 || !*wsc || !*bsc || !*b32)
+        return eb_errf(err, "xnnpack: out of memory for the int8 weights of '%s'", nd->name);
+    const int64_t *qd = c->qw->data, *zd = c->zw ? c->zw->data : NULL;
+    const float *sd = c->sw->data;
+    float sx = XV(c->xin)->qs;
+    const int64_t *pm = XV(c->xin)->perm;
+    int64_t kh = 1, kw = 1, cg = K;
+    if (nd->op == REF_OP_CONV)
+        kh = nd->conv.kh, kw = nd->conv.kw, cg = K / (kh * kw);
+    for (int64_t m = 0; m < Mt; m++) {
+        int64_t z = zd ? zd[c->per ? m : 0] : 0;
+        (*wsc)[m] = sd[c->per ? m : 0];
+        (*bsc)[m] = sx * (*wsc)[m];
+        /* ONNX adds the float bias to the float product; XNNPACK adds it to the int32
+         * accumulator before scaling: exact when the file's bias is int32 over s_x*s_w */
+        double b = c->bias ? rint((double)c->bias[m] / ((double)sx * (*wsc)[m])) : 0.0;
+        if (!(fabs(b) <= 2147483647.0))
+            return xm_unsupported(nd, err, "a bias that does not fit int32 at scale s_x*s_w");
+        (*b32)[m] = (int32_t)b;
+        for (int64_t k = 0; k < K; k++) {
+            int64_t v = (c->wt ? qd[k * Mt + m] : qd[m * K + k]) - z;
+            int64_t dst;
+            if (nd->op == REF_OP_CONV) { /* k = (ci * kh + i) * kw + j */
+                int64_t ci = k / (kh * kw), i = k / kw % kh, j = k % kw;
+                dst = dw ? (i * kw + j) * Mt + m : ((m * kh + i) * kw + j) * cg + ci;
+            } else {
+                dst = m * K + k;
+                if (pm[0]) {
+                    int64_t ci = k / (pm[1] * pm[2]), hw = k % (pm[1] * pm[2]);
+                    dst = m * K + hw * pm[0] + ci;
+                }
+            }
+            (*w8)[dst] = (int8_t)v;
+        }
+    }
+    return 0;
+}
+
+/* Chain c as one XNNPACK node: a signed 8-bit convolution with per-channel weights (qcint8)
+ * and int32 bias, the Relu as its output minimum, writing the QuantizeLinear's output; a
+ * Gemm/MatMul as a fully connected (one weight scale) or as a 1x1 convolution over
+ * [rows, 1, 1, K] (per-channel scales: this snapshot's fully connected takes one). */
+static int xm_qchain_map(xnn_session *x, const ref_node *nd, const xm_qchain *c, eb_err *err)
+{
+    const xnn_val xi = *XV(c->xin);
+    int conv = nd->op == REF_OP_CONV;
+    const eb_ref_conv2d *p = &nd->conv;
+    int64_t G = conv ? p->group : 1, C = conv ? p->c : c->K, Mt = c->M * G;
+    int dw = conv && G == C && C / G == 1 && G > 1;
+    if (conv ? !xi.nhwc : (xi.nhwc || GV(c->xin)->ndim != 2))
+        return xm_unsupported(nd, err, "a quantized input laid out as this snapshot cannot take");
+    int8_t *w8;
+    float *wsc, *bsc;
+    int32_t *b32;
+    int rc = xm_qweights(x, nd, c, dw, &w8, &wsc, &b32, &bsc, err);
+    if (rc)
+        return rc;
+    const float sd0 = wsc[0];
+    int per = 0;
+    for (int64_t m = 1; m < Mt; m++)
+        per |= wsc[m] != sd0;
+    float lo = c->relu >= 0 ? 0.0f : -INFINITY, hi = INFINITY;
+    int vo = x->g->nodes[c->ql].out[0];
+    if (c->relu >= 0)
+        x->skip[c->relu] = 1;
+    x->skip[c->ql] = 1;
+    if ((rc = xm_def_value_q(x, nd, vo, conv, conv ? NULL : (const int64_t[3]){0, 0, 0}, c->qy,
+                             c->sy, c->zy, err)))
+        return rc;
+    uint32_t fid, bid, yo = XV(vo)->id, xid = xi.id;
+    enum xnn_status st;
+    x->n_qs8_nodes++;
+    if (!conv && !per) { /* one scale: XNNPACK's qs8 fully connected */
+        size_t fd[2] = {(size_t)Mt, (size_t)c->K}, bd[1] = {(size_t)Mt};
+        st = x->api.xnn_define_quantized_tensor_value(x->subgraph, xnn_datatype_qint8, 0, sd0, 2,
+                                                      fd, w8, NONE, 0, &fid);
+        if ((rc = xm_status(st, nd, "xnn_define_quantized_tensor_value", err)))
+            return rc;
+        st = x->api.xnn_define_quantized_tensor_value(x->subgraph, xnn_datatype_qint32, 0,
+                                                      bsc[0], 1, bd, b32, NONE, 0, &bid);
+        if ((rc = xm_status(st, nd, "xnn_define_quantized_tensor_value", err)))
+            return rc;
+        st = x->api.xnn_define_fully_connected(x->subgraph, lo, hi, xid, fid, bid, yo, 0);
+        return xm_status(st, nd, "xnn_define_fully_connected", err);
+    }
+    int64_t kh = conv ? p->kh : 1, kw = conv ? p->kw : 1;
+    size_t fd[4] = {dw ? 1 : (size_t)Mt, (size_t)kh, (size_t)kw, dw ? (size_t)Mt : (size_t)(C / G)};
+    size_t bd[1] = {(size_t)Mt};
+    st = x->api.xnn_define_channelwise_quantized_tensor_value(
+        x->subgraph, xnn_datatype_qcint8, wsc, 4, dw ? 3 : 0, fd, w8, NONE, 0, &fid);
+    if ((rc = xm_status(st, nd, "xnn_define_channelwise_quantized_tensor_value", err)))
+        return rc;
+    st = x->api.xnn_define_channelwise_quantized_tensor_value(
+        x->subgraph, xnn_datatype_qcint32, bsc, 1, 0, bd, b32, NONE, 0, &bid);
+    if ((rc = xm_status(st, nd, "xnn_define_channelwise_quantized_tensor_value", err)))
+        return rc;
+    if (conv) {
+        if (dw)
+            st = x->api.xnn_define_depthwise_convolution_2d(
+                x->subgraph, (uint32_t)p->pt, (uint32_t)p->pr, (uint32_t)p->pb, (uint32_t)p->pl,
+                (uint32_t)kh, (uint32_t)kw, (uint32_t)p->sh, (uint32_t)p->sw, (uint32_t)p->dh,
+                (uint32_t)p->dw, (uint32_t)(Mt / C), (size_t)C, lo, hi, xid, fid, bid, yo, 0);
+        else
+            st = x->api.xnn_define_convolution_2d(
+                x->subgraph, (uint32_t)p->pt, (uint32_t)p->pr, (uint32_t)p->pb, (uint32_t)p->pl,
+                (uint32_t)kh, (uint32_t)kw, (uint32_t)p->sh, (uint32_t)p->sw, (uint32_t)p->dh,
+                (uint32_t)p->dw, (uint32_t)G, (size_t)(C / G), (size_t)c->M, lo, hi, xid, fid,
+                bid, yo, 0);
+        return xm_status(st, nd, dw ? "xnn_define_depthwise_convolution_2d"
+                                    : "xnn_define_convolution_2d", err);
+    }
+    /* [rows, K] -> [rows, 1, 1, K] -> 1x1 convolution -> [rows, 1, 1, M] -> [rows, M] */
+    size_t rows = (size_t)GV(c->xin)->shape[0];
+    size_t d4[4] = {rows, 1, 1, (size_t)c->K}, o4[4] = {rows, 1, 1, (size_t)Mt},
+           o2[2] = {rows, (size_t)Mt};
+    uint32_t x4, y4;
+    st = x->api.xnn_define_quantized_tensor_value(x->subgraph, xnn_datatype_qint8, xi.qz, xi.qs,
+                                                  4, d4, NULL, NONE, 0, &x4);
+    if ((rc = xm_status(st, nd, "xnn_define_quantized_tensor_value", err)))
+        return rc;
+    st = x->api.xnn_define_quantized_tensor_value(x->subgraph, xnn_datatype_qint8, c->zy, c->sy,
+                                                  4, o4, NULL, NONE, 0, &y4);
+    if ((rc = xm_status(st, nd, "xnn_define_quantized_tensor_value", err)))
+        return rc;
+    st = x->api.xnn_define_static_reshape(x->subgraph, 4, d4, xid, x4, 0);
+    if ((rc = xm_status(st, nd, "xnn_define_static_reshape", err)))
+        return rc;
+    st = x->api.xnn_define_convolution_2d(x->subgraph, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
+                                          (size_t)c->K, (size_t)Mt, lo, hi, x4, fid, bid, y4, 0);
+    if ((rc = xm_status(st, nd, "xnn_define_convolution_2d", err)))
+        return rc;
+    st = x->api.xnn_define_static_reshape(x->subgraph, 2, o2, y4, yo, 0);
+    return xm_status(st, nd, "xnn_define_static_reshape", err);
+}
+
+/* QuantizeLinear of a float32 activation (the graph's input, or a value no chain took): an
+ * XNNPACK Convert to qint8, uint8 shifted to int8 (the same grid and saturation). */
+static int xm_quantize(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    int rc = xm_act(x, nd, 0, err);
+    if (rc)
+        return rc;
+    float s;
+    int64_t z;
+    int t;
+    if (!xm_qparams(x, nd, &s, &z, &t))
+        return xm_unsupported(nd, err, "a QuantizeLinear whose scale/zero point are per axis or "
+                              "computed at run time (XNNPACK's qint8 values have one scale and "
+                              "zero point)");
+    const ref_value *out = GV(nd->out[0]);
+    int qt = out->onnx_type ? out->onnx_type : t;
+    int32_t qz = xm_qz(qt, z);
+    if (qz == INT32_MIN)
+        return xm_unsupported(nd, err, "quantizing to ONNX type %d with zero point %lld (xnnpack "
+                              "maps uint8 and int8)", qt, (long long)z);
+    const xnn_val xi = *XV(nd->in[0]);
+    if ((rc = xm_def_value_q(x, nd, nd->out[0], xi.nhwc, xi.perm, qt, s, qz, err)))
+        return rc;
+    enum xnn_status st = x->api.xnn_define_convert(x->subgraph, xi.id, XV(nd->out[0])->id, 0);
+    return xm_status(st, nd, "xnn_define_convert", err);
+}
+
+/* DequantizeLinear of a quantized activation: nothing when every reader is a chain that reads
+ * the int8 value itself; else an XNNPACK Convert to float32. */
+static int xm_dequantize(xnn_session *x, const ref_node *nd, eb_err *err)
+{
+    const ref_session *g = x->g;
+    int rc = xm_act_q(x, nd, 0, 1, err);
+    if (rc)
+        return rc;
+    const xnn_val xi = *XV(nd->in[0]);
+    if (!xi.q)
+        return xm_unsupported(nd, err, "a DequantizeLinear of float32 data");
+    if (!xm_dq_matches(x, nd))
+        return xm_unsupported(nd, err, "a DequantizeLinear with another scale or zero point "
+                              "than its input was quantized with (XNNPACK's values carry one)");
+    int vo = nd->out[0], all = !GV(vo)->is_output, readers = 0;
+    for (int i = 0; all && i < g->n_nodes; i++) {
+        const ref_node *c = &g->nodes[i];
+        if (c->folded || x->skip[i])
+            continue;
+        for (int j = 0; j < c->n_in; j++) {
+            if (c->in[j] != vo)
+                continue;
+            xm_qchain q;
+            readers++;
+            if (j != 0 || !xm_qchain_of(x, c, &q))
+                all = 0;
+        }
+    }
+    if (all && readers > 0)
+        return 0;
+    if ((rc = xm_def_value(x, nd, vo, xi.nhwc, xi.perm, err)))
+        return rc;
+    enum xnn_status st = x->api.xnn_define_convert(x->subgraph, xi.id, XV(vo)->id, 0);
+    return xm_status(st, nd, "xnn_define_convert", err);
+}
+
 /* ---------------------------------------------------------------- Conv (+BN, +act) */
 
 static int xm_conv(xnn_session *x, const ref_node *nd, eb_err *err)
 {
+    xm_qchain qc;
+    if (xm_qchain_of(x, nd, &qc))
+        return xm_qchain_map(x, nd, &qc, err);
     const ref_value *in = GV(nd->in[0]);
     if (in->ndim != 4)
         return xm_unsupported(nd, err, "a %d-D convolution (xnnpack maps 2-D)", in->ndim - 2);
@@ -316,6 +733,9 @@ static int xm_fc(xnn_session *x, const ref_node *nd, eb_err *err)
 {
     const ref_value *a = GV(nd->in[0]), *bv = nd->n_in > 1 && nd->in[1] >= 0 ? GV(nd->in[1]) : NULL;
     int gemm = nd->op == REF_OP_GEMM;
+    xm_qchain qc;
+    if (xm_qchain_of(x, nd, &qc))
+        return xm_qchain_map(x, nd, &qc, err);
     int rc = xm_act(x, nd, 0, err);
     if (rc)
         return rc;
@@ -395,25 +815,64 @@ static int xm_pool_pads(const eb_ref_conv2d *p, int64_t *pb, int64_t *pr)
     return 0;
 }
 
+/* A 2-D pool's geometry as shape.c's spatial_plan makes it.  ref plans an integer MaxPool
+ * (the quantized ones) in ops_pool_nd.c and leaves nd->conv empty, so it is derived here
+ * from the attributes and the inferred output shape. */
+static void xm_pool_geom(const xnn_session *x, const ref_node *nd, eb_ref_conv2d *p)
+{
+    *p = nd->conv;
+    if (p->kh > 0)
+        return;
+    const ref_attrs *a = &nd->a;
+    const ref_value *in = GV(nd->in[0]), *out = GV(nd->out[0]);
+    int64_t io[2] = {in->shape[2], in->shape[3]}, oo[2] = {out->shape[2], out->shape[3]};
+    int64_t pb[2], pe[2];
+    for (int i = 0; i < 2; i++) {
+        if (a->auto_pad == REF_PAD_SAME_UPPER || a->auto_pad == REF_PAD_SAME_LOWER) {
+            int64_t total = (oo[i] - 1) * a->strides[i] + (a->kernel[i] - 1) * a->dilations[i] +
+                            1 - io[i];
+            total = total < 0 ? 0 : total;
+            pb[i] = a->auto_pad == REF_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pe[i] = total - pb[i];
+        } else if (a->auto_pad == REF_PAD_VALID) {
+            pb[i] = pe[i] = 0;
+        } else {
+            pb[i] = a->pads[i], pe[i] = a->pads[i + 2];
+        }
+    }
+    p->n = in->shape[0], p->c = p->m = p->group = in->shape[1];
+    p->h = io[0], p->w = io[1], p->kh = a->kernel[0], p->kw = a->kernel[1];
+    p->sh = a->strides[0], p->sw = a->strides[1];
+    p->dh = a->dilations[0], p->dw = a->dilations[1];
+    p->pt = pb[0], p->pl = pb[1], p->pb = pe[0], p->pr = pe[1];
+    p->oh = oo[0], p->ow = oo[1];
+}
+
 static int xm_pool(xnn_session *x, const ref_node *nd, eb_err *err)
 {
     const ref_value *in = GV(nd->in[0]);
-    int rc = xm_act(x, nd, 0, err);
+    int max = nd->op == REF_OP_MAXPOOL;
+    /* MaxPool of a quantized tensor: XNNPACK's s8 max pooling (uint8 shifted to int8 keeps
+     * the order, so the same element wins) */
+    int rc = xm_act_q(x, nd, 0, max, err);
     if (rc)
         return rc;
+    const xnn_val xq = *XV(nd->in[0]);
     if (in->ndim != 4)
         return xm_unsupported(nd, err, "%d-D pooling (xnnpack maps 2-D)", in->ndim - 2);
     if (nd->n_out > 1 && nd->out[1] >= 0)
         return xm_unsupported(nd, err, "MaxPool's Indices output");
-    const eb_ref_conv2d *p = &nd->conv;
+    eb_ref_conv2d geom;
+    xm_pool_geom(x, nd, &geom);
+    const eb_ref_conv2d *p = &geom;
     int64_t pb, pr;
-    if (xm_pool_pads(p, &pb, &pr) != 0)
+    if (p->sh < 1 || p->sw < 1 || xm_pool_pads(p, &pb, &pr) != 0)
         return xm_unsupported(nd, err, "this ceil_mode geometry");
-    int max = nd->op == REF_OP_MAXPOOL;
     int extra = pb != p->pb || pr != p->pr;
     int vo = nd->out[0];
-    float lo, hi;
-    xm_fuse_act(x, &vo, &lo, &hi);
+    float lo = -INFINITY, hi = INFINITY;
+    if (!xq.q) /* a Relu after a quantized pool would read integers: left as it is */
+        xm_fuse_act(x, &vo, &lo, &hi);
     uint32_t xi = XV(nd->in[0])->id;
     int64_t pt = p->pt, pl = p->pl;
     if (!max) {
@@ -437,8 +896,9 @@ static int xm_pool(xnn_session *x, const ref_node *nd, eb_err *err)
             pt = pl = pb = pr = 0;
         }
     }
-    if ((rc = xm_def_value(x, nd, vo, 1, NULL, err)))
+    if ((rc = xm_def_value_q(x, nd, vo, 1, NULL, xq.q, xq.qs, xq.qz, err)))
         return rc;
+    x->n_qs8_nodes += xq.q != 0;
     enum xnn_status st;
     if (max)
         st = x->api.xnn_define_max_pooling_2d(
@@ -518,7 +978,7 @@ static int xm_global_avg(xnn_session *x, const ref_node *nd, eb_err *err)
 static int xm_reshape(xnn_session *x, const ref_node *nd, eb_err *err)
 {
     const ref_value *in = GV(nd->in[0]), *out = GV(nd->out[0]);
-    int rc = xm_act(x, nd, 0, err);
+    int rc = xm_act_q(x, nd, 0, 1, err); /* the bytes of a quantized tensor reshape as floats do */
     if (rc)
         return rc;
     const xnn_val *xi = XV(nd->in[0]);
@@ -555,7 +1015,7 @@ static int xm_reshape(xnn_session *x, const ref_node *nd, eb_err *err)
         nhwc = 1;
     }
     int vo = nd->out[0];
-    if ((rc = xm_def_value(x, nd, vo, nhwc, perm, err)))
+    if ((rc = xm_def_value_q(x, nd, vo, nhwc, perm, xi->q, xi->qs, xi->qz, err)))
         return rc;
     size_t d[EB_MAX_DIMS];
     xm_dims(out, nhwc, d);
@@ -837,6 +1297,21 @@ static int xm_node(xnn_session *x, const ref_node *nd, eb_err *err)
         return xm_unary(x, nd, err);
     case REF_OP_BATCHNORM:
         return xm_batchnorm(x, nd, err);
+    case REF_OP_QUANTIZELINEAR:
+        return xm_quantize(x, nd, err);
+    case REF_OP_DEQUANTIZELINEAR:
+        return xm_dequantize(x, nd, err);
+    case REF_OP_DYNAMICQUANTIZELINEAR:
+        return xm_unsupported(nd, err, "DynamicQuantizeLinear (activations quantized with a "
+                              "scale computed at every run: XNNPACK 0.0~git20220216 has no "
+                              "dynamically quantized fully connected, its qd8 operators came "
+                              "in 2023, and no subgraph node computes a scale)");
+    case REF_OP_MATMULINTEGER:
+    case REF_OP_CONVINTEGER:
+    case REF_OP_QLINEARCONV:
+    case REF_OP_QLINEARMATMUL:
+        return xm_unsupported(nd, err, "%s (xnnpack maps the QDQ form: DequantizeLinear -> "
+                              "Conv/Gemm/MatMul -> QuantizeLinear)", nd->op_type);
     case REF_OP_CONCAT:
     case REF_OP_SPLIT:
     case REF_OP_TRANSPOSE:

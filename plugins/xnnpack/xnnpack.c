@@ -1,6 +1,7 @@
 /* The xnnpack backend's table: open loads the graph with ref's loader, maps it to an XNNPACK
  * subgraph (xnn_map.c), creates the runtime on a pthreadpool and binds it once to staging
  * buffers; run converts the inputs into them (NCHW -> NHWC for 4-D), invokes, converts back. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,11 @@
 #include "xnn_internal.h"
 
 static const eb_option_spec xnn_options[] = {
-    {"sparse", "bool", "0",
-     "1: let XNNPACK run the parts of the model it can in sparse NCHW (XNN_FLAG_SPARSE_INFERENCE; "
-     "it pays for weights that are at least two thirds zeros, as pruned models are)"},
+    {"sparse", "string", "0",
+     "1: pass XNN_FLAG_SPARSE_INFERENCE (XNNPACK runs a 3x3s2 conv -> 1x1 convs with >= 2/3 "
+     "zeros -> GlobalAveragePool cluster in sparse NCHW, but only where it marks its CHW "
+     "kernels optimized: ARM, not x86-64, in this snapshot); force: call XNNPACK's NCHW rewrite "
+     "itself, to measure that path on any CPU; 0: dense"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -98,8 +101,27 @@ static int xnn_make_runtime(xnn_session *x, const eb_config *config, eb_err *err
     int threads = config && config->threads > 0 ? config->threads : 1;
     if (threads > 1 && !(x->pool = x->api.pthreadpool_create((size_t)threads)))
         return eb_errf(err, "xnnpack: pthreadpool_create(%d) failed", threads);
-    enum xnn_status st = x->api.xnn_create_runtime_v2(
-        x->subgraph, x->pool, x->sparse ? XNN_FLAG_SPARSE_INFERENCE : 0, &x->runtime);
+    enum xnn_status st;
+    if (x->sparse == 2) {
+        /* sparse=force: XNNPACK rewrites for NCHW only where its CHW kernels are marked
+         * optimized for the host (XNN_INIT_FLAG_CHW_OPT: ARM, not x86-64 in this snapshot);
+         * its exported but internal rewrite pass is called here to measure what it would do */
+        void *opt = dlsym(x->api.lib, "xnn_subgraph_optimize");
+        void *rw = dlsym(x->api.lib, "xnn_subgraph_rewrite_for_nchw");
+        if (!opt || !rw)
+            return eb_errf(err, "xnnpack: sparse=force needs xnn_subgraph_optimize and "
+                                "xnn_subgraph_rewrite_for_nchw, which this library does not export");
+        enum xnn_status (*optimize)(xnn_subgraph_t, uint32_t);
+        void (*rewrite)(xnn_subgraph_t);
+        memcpy(&optimize, &opt, sizeof opt);
+        memcpy(&rewrite, &rw, sizeof rw);
+        if ((st = optimize(x->subgraph, 0)) != xnn_status_success)
+            return eb_errf(err, "xnnpack: xnn_subgraph_optimize failed (%s)",
+                           eb_xnn_status_name(st));
+        rewrite(x->subgraph);
+    }
+    st = x->api.xnn_create_runtime_v2(x->subgraph, x->pool,
+                                      x->sparse ? XNN_FLAG_SPARSE_INFERENCE : 0, &x->runtime);
     if (st != xnn_status_success)
         return eb_errf(err, "xnnpack: xnn_create_runtime_v2 failed (%s)", eb_xnn_status_name(st));
     /* the runtime holds what it needs; static data stays in x->owned and x->g */
@@ -132,9 +154,12 @@ static int xnn_open(const eb_model *model, const eb_config *config, void **sessi
         return eb_errf(err, "%s: out of memory", model->path);
     for (size_t i = 0; config && i < config->n_options; i++) {
         const eb_option *o = &config->options[i];
-        if (o->key && !strcmp(o->key, "sparse") && xnn_bool(o->value ? o->value : "", &x->sparse)) {
+        if (o->key && !strcmp(o->key, "sparse") && o->value && !strcasecmp(o->value, "force"))
+            x->sparse = 2;
+        else if (o->key && !strcmp(o->key, "sparse") &&
+                 xnn_bool(o->value ? o->value : "", &x->sparse)) {
             free(x);
-            return eb_errf(err, "backend xnnpack: option sparse must be 0 or 1, not '%s'",
+            return eb_errf(err, "backend xnnpack: option sparse must be 0, 1 or force, not '%s'",
                            o->value ? o->value : "");
         }
     }

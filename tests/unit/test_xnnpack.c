@@ -1,6 +1,8 @@
 /* xnnpack backend: the zoo against PyTorch's outputs (1e-4 relative), small graphs built for
  * one mapping path each (tests/data/xnnpack/make_models.py) against ref, torchvision's models
- * against PyTorch (1e-3; when build/models exists), clean refusals, options and facts.
+ * against PyTorch (1e-3; when build/models exists), clean refusals, options and facts; the
+ * int8 QDQ models on XNNPACK's qs8 operators against ref's int8 kernels (every top-1, one
+ * output quantum), the dynamic-int8 refusal, sparse=1/force against dense.
  * Every test skips when XNNPACK cannot be loaded here (probe says why). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,6 +251,138 @@ static void test_xnnpack_options_and_facts(void **state)
     assert_non_null(strstr(xnnpack_t_be()->operators(), "Conv"));
 }
 
+/* Rows of a [N, C] output whose argmax differs between a and b. */
+static int xnnpack_t_top1_differs(const eb_tensor *a, const eb_tensor *b)
+{
+    int64_t n = a->shape[0], c = eb_tensor_numel(a) / (size_t)n;
+    const float *x = a->data, *y = b->data;
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ax = 0, ay = 0;
+        for (int64_t j = 1; j < c; j++) {
+            ax = x[i * c + j] > x[i * c + ax] ? j : ax;
+            ay = y[i * c + j] > y[i * c + ay] ? j : ay;
+        }
+        bad += ax != ay;
+    }
+    return bad;
+}
+
+static double xnnpack_t_maxabs(const eb_tensor *a, const eb_tensor *b)
+{
+    double md = 0;
+    for (size_t i = 0; i < eb_tensor_numel(b); i++)
+        md = fmax(md, fabs((double)((const float *)a->data)[i] - ((const float *)b->data)[i]));
+    return md;
+}
+
+/* The XNNPACK signed 8-bit nodes a model maps to (the session's count). */
+static int xnnpack_t_qs8_nodes(const char *model, int batch)
+{
+    eb_model m = {model, "onnx"};
+    eb_config c = {.threads = 1, .batch = batch, .cores = "all"};
+    void *s = NULL;
+    eb_err err = {{0}};
+    if (xnnpack_t_be()->open(&m, &c, &s, &err) != 0)
+        fail_msg("%s: %s", model, err.msg);
+    int n = ((const xnn_session *)s)->n_qs8_nodes;
+    xnnpack_t_be()->close(s);
+    return n;
+}
+
+/* An int8 QDQ model on xnnpack's qs8 operators against ref's int8 kernels: output k must
+ * agree on every top-1 and within tol (absolute: one quantum of the output's scale). */
+static void xnnpack_t_int8_against_ref(const char *model, const eb_tensor *in, int threads,
+                                       size_t k, double tol)
+{
+    eb_err err = {{0}};
+    xnnpack_t_outs got = {0}, want = {0};
+    if (xnnpack_t_run(xnnpack_t_be(), model, threads, NULL, 0, in, &got, &err))
+        fail_msg("%s: %s", model, err.msg);
+    if (xnnpack_t_run(&eb_backend_ref, model, threads, NULL, 0, in, &want, &err))
+        fail_msg("ref on %s: %s", model, err.msg);
+    assert_int_equal(got.n, want.n);
+    (void)xnnpack_t_rel(&got.t[k], &want.t[k]); /* shapes, finite */
+    int bad = xnnpack_t_top1_differs(&got.t[k], &want.t[k]);
+    double md = xnnpack_t_maxabs(&got.t[k], &want.t[k]);
+    if (bad || md > tol)
+        fail_msg("%s at %d threads, output %zu: %d rows with another top-1, max |diff| %.4g "
+                 "(> %.4g?) against ref", model, threads, k, bad, md, tol);
+    for (size_t i = 0; i < got.n; i++) /* float outputs beside it: as float paths agree */
+        if (i != k && xnnpack_t_rel(&got.t[i], &want.t[i]) > 1e-5)
+            fail_msg("%s output %zu: max relative error %.3g against ref", model, i,
+                     xnnpack_t_rel(&got.t[i], &want.t[i]));
+    xnnpack_t_free(&got), xnnpack_t_free(&want);
+}
+
+static void test_xnnpack_int8_qdq_matches_ref(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    /* cnn_int8: input QuantizeLinear -> Convert, 2 x (qs8 Conv per-channel + Relu, qs8
+     * MaxPool), Flatten, 2 x Gemm per-channel (as 1x1 qs8 convolutions), Convert out */
+    assert_int_equal(xnnpack_t_qs8_nodes("models/cnn_int8.onnx", 64), 6);
+    eb_tensor in;
+    eb_err err = {{0}};
+    assert_int_equal(eb_npy_read("models/reference/cnn-input.npy", &in, &err), 0);
+    for (int threads = 1; threads <= 2; threads++)
+        xnnpack_t_int8_against_ref("models/cnn_int8.onnx", &in, threads, 0, 0.1557);
+    eb_tensor_free(&in);
+    /* qdq: int8 activations with a zero point, depthwise per-channel, uint8 zero point 10,
+     * a per-tensor 1x1 Conv, the qs8 fully connected, and a DequantizeLinear read both by a
+     * fused Conv and by a float Sigmoid (second output) */
+    assert_int_equal(xnnpack_t_qs8_nodes("tests/data/xnnpack/qdq.onnx", 2), 4);
+    eb_tensor x = xnnpack_t_input(4, (int64_t[]){2, 3, 8, 8});
+    xnnpack_t_int8_against_ref("tests/data/xnnpack/qdq.onnx", &x, 1, 0, 0.05);
+    free(x.data);
+}
+
+static void test_xnnpack_int8_refusals(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    eb_config c = {.threads = 1, .batch = 1, .cores = "all"};
+    void *s = NULL;
+    eb_err err = {{0}};
+    /* dynamic quantization: no qd8 operators in the 2022 snapshot */
+    eb_model m = {"models/mlp_int8_dyn.onnx", "onnx"};
+    assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), EB_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "DynamicQuantizeLinear"));
+    assert_non_null(strstr(err.msg, "no dynamically quantized fully connected"));
+    assert_null(strchr(err.msg, '\n'));
+    /* a uint8 graph output: the staging buffers are float32 */
+    m.path = "tests/data/xnnpack/qdq_out.onnx";
+    assert_int_equal(xnnpack_t_be()->open(&m, &c, &s, &err), EB_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "quantized graph output 'y'"));
+}
+
+/* sparse=1 and sparse=force keep the results on the graph shape XNNPACK's NCHW rewrite takes
+ * (force runs it even on x86-64, where XNNPACK itself does not). */
+static void test_xnnpack_sparse_keeps_results(void **state)
+{
+    (void)state;
+    xnnpack_t_need_library();
+    const char *model = "tests/data/xnnpack/sparse.onnx";
+    eb_tensor in = xnnpack_t_input(4, (int64_t[]){1, 3, 16, 16});
+    eb_err err = {{0}};
+    xnnpack_t_outs dense = {0};
+    if (xnnpack_t_run(xnnpack_t_be(), model, 1, NULL, 0, &in, &dense, &err))
+        fail_msg("%s: %s", model, err.msg);
+    static const char *const modes[] = {"1", "force"};
+    for (size_t i = 0; i < 2; i++) {
+        eb_option o = {"sparse", modes[i]};
+        xnnpack_t_outs got = {0};
+        if (xnnpack_t_run(xnnpack_t_be(), model, 2, &o, 1, &in, &got, &err))
+            fail_msg("sparse=%s: %s", modes[i], err.msg);
+        double rel = xnnpack_t_rel(&got.t[0], &dense.t[0]);
+        if (rel > 1e-4)
+            fail_msg("sparse=%s: max relative error %.3g against dense", modes[i], rel);
+        xnnpack_t_free(&got);
+    }
+    xnnpack_t_free(&dense);
+    free(in.data);
+}
+
 static void test_xnnpack_torchvision_matches_pytorch(void **state)
 {
     (void)state;
@@ -281,6 +415,9 @@ int main(void)
         cmocka_unit_test(test_xnnpack_refuses_what_it_cannot_map),
         cmocka_unit_test(test_xnnpack_options_and_facts),
         cmocka_unit_test(test_xnnpack_torchvision_matches_pytorch),
+        cmocka_unit_test(test_xnnpack_int8_qdq_matches_ref),
+        cmocka_unit_test(test_xnnpack_int8_refusals),
+        cmocka_unit_test(test_xnnpack_sparse_keeps_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,3 +79,128 @@ write("transpose", [
     helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]),
     helper.make_node("Relu", ["t"], ["y"]),
 ], [value("x", [1, 2, 3, 4])], [value("y", None)], [])
+
+
+# ---- int8 (QDQ): the paths cnn_int8.onnx does not take -------------------------------------
+
+def tensor(name, dtype, a):
+    a = np.asarray(a)
+    return helper.make_tensor(name, dtype, list(a.shape), a.flatten().tolist())
+
+
+def qweights(name, w, per_channel, axis=0):
+    """int8 symmetric weights of float w: initializers name (int8), name_s, name_z."""
+    red = tuple(i for i in range(w.ndim) if i != axis)
+    amax = np.abs(w).max(axis=red) if per_channel else np.abs(w).max()
+    s = (np.maximum(amax, 1e-6) / 127.0).astype(np.float32)
+    sb = s.reshape([-1] + [1] * (w.ndim - 1 - axis)) if per_channel else s
+    q = np.clip(np.rint(w / sb), -127, 127).astype(np.int8)
+    return (q, s), [tensor(name, TensorProto.INT8, q), tensor(name + "_s", TensorProto.FLOAT, s),
+                    tensor(name + "_z", TensorProto.INT8, np.zeros_like(s, dtype=np.int8))]
+
+
+def qbias(name, b, s_in, s_w):
+    s = (np.float32(s_in) * s_w).astype(np.float32)  # one scale, or one per channel
+    q = np.rint(b / s).astype(np.int32)
+    return [tensor(name, TensorProto.INT32, q), tensor(name + "_s", TensorProto.FLOAT, s),
+            tensor(name + "_z", TensorProto.INT32, np.zeros_like(s, dtype=np.int32))]
+
+
+def scalar(name, dtype, v):
+    return helper.make_tensor(name, dtype, [], [v])
+
+
+# qdq: int8 activations with a zero point (input), a depthwise Conv with per-channel weights
+# -> Relu -> uint8 (zero point 10) -> MaxPool, a 1x1 Conv with one weight scale and no Relu
+# -> int8 (zero point -5) -> Flatten -> Gemm with one weight scale (XNNPACK's qs8 fully
+# connected) -> uint8 (zero point 128) -> float output; the pooled tensor is also read by a
+# float Sigmoid (its DequantizeLinear becomes a Convert beside the fused Conv) -> second output.
+_dw = rng.standard_normal((6, 1, 3, 3)).astype(np.float32) * 0.5
+_pw = rng.standard_normal((8, 6, 1, 1)).astype(np.float32) * 0.4
+_fc = rng.standard_normal((5, 128)).astype(np.float32) * 0.1
+(_, dw_s), dw_i = qweights("dw_q", _dw, True)
+(_, pw_s), pw_i = qweights("pw_q", _pw, False)
+(_, fc_s), fc_i = qweights("fc_q", _fc, False)
+S0, S1, S2, S3 = 4.0 / 255, 0.02, 0.03, 0.05
+write("qdq", [
+    helper.make_node("QuantizeLinear", ["x", "s0", "z0"], ["xq"]),
+    helper.make_node("DequantizeLinear", ["xq", "s0", "z0"], ["xd"]),
+    helper.make_node("DequantizeLinear", ["dw_q", "dw_q_s", "dw_q_z"], ["dw_w"], axis=0),
+    helper.make_node("DequantizeLinear", ["dw_b", "dw_b_s", "dw_b_z"], ["dw_bf"], axis=0),
+    helper.make_node("Conv", ["xd", "dw_w", "dw_bf"], ["c1"], group=3, pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c1"], ["r1"]),
+    helper.make_node("QuantizeLinear", ["r1", "s1", "z1"], ["q1"]),
+    helper.make_node("MaxPool", ["q1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+    helper.make_node("DequantizeLinear", ["p1", "s1", "z1"], ["d1"]),
+    helper.make_node("DequantizeLinear", ["pw_q", "pw_q_s", "pw_q_z"], ["pw_w"]),
+    helper.make_node("DequantizeLinear", ["pw_b", "pw_b_s", "pw_b_z"], ["pw_bf"]),
+    helper.make_node("Conv", ["d1", "pw_w", "pw_bf"], ["c2"]),
+    helper.make_node("QuantizeLinear", ["c2", "s2", "z2"], ["q2"]),
+    helper.make_node("Flatten", ["q2"], ["f2"]),
+    helper.make_node("DequantizeLinear", ["f2", "s2", "z2"], ["d2"]),
+    helper.make_node("DequantizeLinear", ["fc_q", "fc_q_s", "fc_q_z"], ["fc_w"]),
+    helper.make_node("DequantizeLinear", ["fc_b", "fc_b_s", "fc_b_z"], ["fc_bf"]),
+    helper.make_node("Gemm", ["d2", "fc_w", "fc_bf"], ["g3"], transB=1),
+    helper.make_node("QuantizeLinear", ["g3", "s3", "z3"], ["q3"]),
+    helper.make_node("DequantizeLinear", ["q3", "s3", "z3"], ["y"]),
+    helper.make_node("Sigmoid", ["d1"], ["sg"]),
+    helper.make_node("GlobalAveragePool", ["sg"], ["side"]),
+], [value("x", [2, 3, 8, 8])], [value("y", None), value("side", None)],
+   dw_i + pw_i + fc_i
+   + qbias("dw_b", rng.standard_normal(6).astype(np.float32) * 0.2, S0, dw_s)
+   + qbias("pw_b", rng.standard_normal(8).astype(np.float32) * 0.2, S1, pw_s)
+   + qbias("fc_b", rng.standard_normal(5).astype(np.float32) * 0.2, S2, fc_s)
+   + [scalar("s0", TensorProto.FLOAT, S0), scalar("z0", TensorProto.INT8, 3),
+      scalar("s1", TensorProto.FLOAT, S1), scalar("z1", TensorProto.UINT8, 10),
+      scalar("s2", TensorProto.FLOAT, S2), scalar("z2", TensorProto.INT8, -5),
+      scalar("s3", TensorProto.FLOAT, S3), scalar("z3", TensorProto.UINT8, 128)])
+
+# refused: a quantized (uint8) graph output; xnnpack hands out float32
+write("qdq_out", [
+    helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"]),
+], [value("x", [1, 4])], [helper.make_tensor_value_info("y", TensorProto.UINT8, None)],
+   [scalar("s", TensorProto.FLOAT, 0.1), scalar("z", TensorProto.UINT8, 7)])
+
+
+# ---- sparse: the one graph shape XNN_FLAG_SPARSE_INFERENCE runs in NCHW ---------------------
+# A 3x3 stride-2 pad-1 Conv over 3 input channels (the NHWC -> NCHW entry), 1x1 Convs (stride
+# 1, no pad, no groups) whose weights are more than 2/3 zeros, Relus, then GlobalAveragePool
+# (the NCHW -> NHWC exit) -> Flatten -> Gemm.  sparse.onnx is small, for the test that
+# sparse=1 gives the same outputs; `--bench DIR` writes 112x112, 64-channel ones at 0, 80 and
+# 95% zeros for the README's measurement.
+def sparse_cnn(name, hw, ch, layers, zeros, out_dir=HERE):
+    r = np.random.default_rng(11)
+    nodes, inits, x = [], [], "x"
+    w0 = (r.standard_normal((ch, 3, 3, 3)) * 0.3).astype(np.float32)
+    inits += [tensor("w0", TensorProto.FLOAT, w0),
+              tensor("b0", TensorProto.FLOAT, (r.standard_normal(ch) * 0.1).astype(np.float32))]
+    nodes += [helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], strides=[2, 2],
+                               pads=[1, 1, 1, 1]),
+              helper.make_node("Relu", ["c0"], ["a0"])]
+    x = "a0"
+    for i in range(1, layers + 1):
+        w = (r.standard_normal((ch, ch, 1, 1)) / np.sqrt(ch)).astype(np.float32)
+        w[r.random(w.shape) < zeros] = 0.0
+        inits += [tensor(f"w{i}", TensorProto.FLOAT, w),
+                  tensor(f"b{i}", TensorProto.FLOAT, (r.standard_normal(ch) * 0.1).astype(np.float32))]
+        nodes += [helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"]),
+                  helper.make_node("Relu", [f"c{i}"], [f"a{i}"])]
+        x = f"a{i}"
+    inits += [tensor("fw", TensorProto.FLOAT, (r.standard_normal((ch, 10)) * 0.1).astype(np.float32)),
+              tensor("fb", TensorProto.FLOAT, np.zeros(10, np.float32))]
+    nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"]),
+              helper.make_node("Flatten", ["gap"], ["flat"]),
+              helper.make_node("Gemm", ["flat", "fw", "fb"], ["y"])]
+    g = helper.make_graph(nodes, name, [value("x", [1, 3, hw, hw])], [value("y", None)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    save(m, os.path.join(out_dir, name + ".onnx"))
+
+
+sparse_cnn("sparse", 16, 16, 2, 0.9)
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--bench":
+        for z in (0, 80, 95):
+            sparse_cnn(f"sparse_cnn{z}", 112, 64, 4, z / 100.0, sys.argv[2])
