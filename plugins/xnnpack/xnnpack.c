@@ -11,7 +11,7 @@
 
 static const eb_option_spec xnn_options[] = {
     {"sparse", "string", "0",
-     "1: pass XNN_FLAG_SPARSE_INFERENCE (XNNPACK runs a 3x3s2 conv -> 1x1 convs with >= 2/3 "
+     "1: pass XNN_FLAG_SPARSE_INFERENCE (XNNPACK runs a 3x3s2 conv -> 1x1 convs with over 2/3 "
      "zeros -> GlobalAveragePool cluster in sparse NCHW, but only where it marks its CHW "
      "kernels optimized: ARM, not x86-64, in this snapshot); force: call XNNPACK's NCHW rewrite "
      "itself, to measure that path on any CPU; 0: dense"},
@@ -291,7 +291,8 @@ const eb_backend_i eb_backend_xnnpack = {
     .api_version = EB_BACKEND_API,
     .name = "xnnpack",
     .description = "Google's XNNPACK (Debian's libxnnpack0, 2022 snapshot) through its subgraph "
-                   "API: float32 ONNX models mapped at open, NHWC inside, pthreadpool threads",
+                   "API: float32 and int8 QDQ ONNX models mapped at open, NHWC inside, "
+                   "pthreadpool threads",
     .formats = "onnx",
     .options = xnn_options,
     .probe = xnn_probe,
