@@ -263,58 +263,109 @@ size_t eb_ref_qpack_v_bytes(int64_t M, int64_t K)
     return (size_t)((M + EB_REF_QVR - 1) / EB_REF_QVR * EB_REF_QVR * qg_k4(K) * 4);
 }
 
+/* Panels in the block of rows starting at b0 (EB_REF_QVB, fewer in the last block). */
+static int qg_vpanels(int64_t M, int64_t b0)
+{
+    int64_t np = (M - b0 + EB_REF_QVR - 1) / EB_REF_QVR;
+    return np > EB_REF_QVB ? EB_REF_QVB : (int)np;
+}
+
 void eb_ref_qpack_v(int64_t M, int64_t K, const int8_t *A, int64_t lda, int8_t *pv)
 {
     int64_t k4 = qg_k4(K);
-    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR)
+    for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
+        int np = qg_vpanels(M, b0);
         for (int64_t g = 0; g < k4; g++)
-            for (int r = 0; r < EB_REF_QVR; r++)
-                for (int q = 0; q < 4; q++) {
-                    int64_t i = i0 + r, k = g * 4 + q;
-                    *pv++ = i < M && k < K ? A[i * lda + k] : 0;
-                }
+            for (int p = 0; p < np; p++)
+                for (int r = 0; r < EB_REF_QVR; r++)
+                    for (int q = 0; q < 4; q++) {
+                        int64_t i = b0 + p * EB_REF_QVR + r, k = g * 4 + q;
+                        *pv++ = i < M && k < K ? A[i * lda + k] : 0;
+                    }
+    }
+}
+
+/* Rows of panel p of the block at b0 that exist. */
+static int qg_vrows(int64_t M, int64_t b0, int p)
+{
+    int64_t n = M - b0 - p * EB_REF_QVR;
+    return n < EB_REF_QVR ? (int)n : EB_REF_QVR;
 }
 
 void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y)
 {
-    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR) {
-        int32_t acc[EB_REF_QVR] = {0};
-        for (int64_t g = 0; g < k4; g++, pv += EB_REF_QVR * 4)
-            for (int r = 0; r < EB_REF_QVR; r++)
-                for (int q = 0; q < 4; q++)
-                    acc[r] += (int32_t)pv[r * 4 + q] * (int32_t)x4[g * 4 + q];
-        int n = (int)(M - i0 < EB_REF_QVR ? M - i0 : EB_REF_QVR);
-        memcpy(y + i0, acc, (size_t)n * sizeof *y);
+    for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
+        int np = qg_vpanels(M, b0);
+        int32_t acc[EB_REF_QVB][EB_REF_QVR] = {{0}};
+        for (int64_t g = 0; g < k4; g++)
+            for (int p = 0; p < np; p++, pv += EB_REF_QVR * 4)
+                for (int r = 0; r < EB_REF_QVR; r++)
+                    for (int q = 0; q < 4; q++)
+                        acc[p][r] += (int32_t)pv[r * 4 + q] * (int32_t)x4[g * 4 + q];
+        for (int p = 0; p < np; p++)
+            memcpy(y + b0 + p * EB_REF_QVR, acc[p], (size_t)qg_vrows(M, b0, p) * sizeof *y);
     }
 }
 
 #if defined(__x86_64__)
+/* One panel's 16 rows x 4 k (64 bytes at w) against the widened x pair xb, into a0-a3 (rows
+ * 0-3, 4-7, 8-11, 12-15, pair sums k01, k23 per row).  vpmovsxbw reads and widens 16 bytes
+ * in one instruction. */
+#define QG_V_AVX2_STEP(w, a0, a1, a2, a3)                                                       \
+    do {                                                                                        \
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(                  \
+                                                            _mm_loadu_si128((const __m128i *)(w)))));      \
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(                  \
+                                                            _mm_loadu_si128((const __m128i *)((w) + 16))))); \
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(                  \
+                                                            _mm_loadu_si128((const __m128i *)((w) + 32))))); \
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(                  \
+                                                            _mm_loadu_si128((const __m128i *)((w) + 48))))); \
+    } while (0)
+
+static inline QG_AVX2 __attribute__((always_inline)) void
+qg_v_store_avx2(int32_t *y, int n, __m256i a0, __m256i a1, __m256i a2, __m256i a3)
+{
+    int32_t t[EB_REF_QVR];
+    _mm256_storeu_si256((__m256i *)t, qg_fold(a0, a1));
+    _mm256_storeu_si256((__m256i *)(t + 8), qg_fold(a2, a3));
+    memcpy(y, t, (size_t)n * sizeof *y);
+}
+
 void QG_AVX2 eb_ref_qgemv_avx2(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
                                int32_t *y)
 {
-    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR) {
-        /* a0: rows 0-3 (pair sums k01, k23 per row), a1: 4-7, a2: 8-11, a3: 12-15 */
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t g = 0; g < k4; g++, pv += EB_REF_QVR * 4) {
-            int32_t xw;
-            memcpy(&xw, x4 + g * 4, 4);
-            __m256i xb = _mm256_cvtepu8_epi16(_mm_set1_epi32(xw));
-            __m256i w01 = _mm256_loadu_si256((const __m256i *)pv);
-            __m256i w23 = _mm256_loadu_si256((const __m256i *)(pv + 32));
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
-                                                                _mm256_castsi256_si128(w01))));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
-                                                                _mm256_extracti128_si256(w01, 1))));
-            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
-                                                                _mm256_castsi256_si128(w23))));
-            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xb, _mm256_cvtepi8_epi16(
-                                                                _mm256_extracti128_si256(w23, 1))));
+    for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
+        int np = qg_vpanels(M, b0);
+        int64_t stride = (int64_t)np * EB_REF_QVR * 4; /* one k group of the whole block */
+        int p = 0;
+        for (; p + 2 <= np; p += 2) { /* two panels share each widened x */
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+            __m256i c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+            const int8_t *w = pv + p * EB_REF_QVR * 4;
+            for (int64_t g = 0; g < k4; g++, w += stride) {
+                int32_t xw;
+                memcpy(&xw, x4 + g * 4, 4);
+                __m256i xb = _mm256_cvtepu8_epi16(_mm_set1_epi32(xw));
+                QG_V_AVX2_STEP(w, a0, a1, a2, a3);
+                QG_V_AVX2_STEP(w + 64, c0, c1, c2, c3);
+            }
+            qg_v_store_avx2(y + b0 + p * EB_REF_QVR, qg_vrows(M, b0, p), a0, a1, a2, a3);
+            qg_v_store_avx2(y + b0 + (p + 1) * EB_REF_QVR, qg_vrows(M, b0, p + 1), c0, c1, c2,
+                            c3);
         }
-        int32_t t[EB_REF_QVR];
-        _mm256_storeu_si256((__m256i *)t, qg_fold(a0, a1));
-        _mm256_storeu_si256((__m256i *)(t + 8), qg_fold(a2, a3));
-        int n = (int)(M - i0 < EB_REF_QVR ? M - i0 : EB_REF_QVR);
-        memcpy(y + i0, t, (size_t)n * sizeof *y);
+        if (p < np) {
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+            const int8_t *w = pv + p * EB_REF_QVR * 4;
+            for (int64_t g = 0; g < k4; g++, w += stride) {
+                int32_t xw;
+                memcpy(&xw, x4 + g * 4, 4);
+                __m256i xb = _mm256_cvtepu8_epi16(_mm_set1_epi32(xw));
+                QG_V_AVX2_STEP(w, a0, a1, a2, a3);
+            }
+            qg_v_store_avx2(y + b0 + p * EB_REF_QVR, qg_vrows(M, b0, p), a0, a1, a2, a3);
+        }
+        pv += k4 * stride;
     }
 }
 
@@ -322,26 +373,50 @@ void QG_AVX2 eb_ref_qgemv_avx2(int64_t M, int64_t k4, const int8_t *pv, const ui
 void QG_VNNI512 eb_ref_qgemv_vnni(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
                                   int32_t *y)
 {
-    for (int64_t i0 = 0; i0 < M; i0 += EB_REF_QVR) {
-        /* four independent chains hide vpdpbusd's latency */
-        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-        int64_t g = 0;
-        for (; g + 4 <= k4; g += 4, pv += 4 * EB_REF_QVR * 4) {
-            int32_t x[4];
-            memcpy(x, x4 + g * 4, 16);
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(x[0]), _mm512_loadu_si512(pv));
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(x[1]), _mm512_loadu_si512(pv + 64));
-            a2 = _mm512_dpbusd_epi32(a2, _mm512_set1_epi32(x[2]), _mm512_loadu_si512(pv + 128));
-            a3 = _mm512_dpbusd_epi32(a3, _mm512_set1_epi32(x[3]), _mm512_loadu_si512(pv + 192));
+    for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
+        int np = qg_vpanels(M, b0);
+        __m512i a[EB_REF_QVB];
+        for (int p = 0; p < EB_REF_QVB; p++)
+            a[p] = _mm512_setzero_si512();
+        const int8_t *w = pv;
+        if (np == EB_REF_QVB) { /* one x broadcast feeds four panels: four independent chains */
+            for (int64_t g = 0; g < k4; g++, w += EB_REF_QVB * EB_REF_QVR * 4) {
+                int32_t xw;
+                memcpy(&xw, x4 + g * 4, 4);
+                __m512i xb = _mm512_set1_epi32(xw);
+#pragma GCC unroll 4
+                for (int p = 0; p < EB_REF_QVB; p++)
+                    a[p] = _mm512_dpbusd_epi32(a[p], xb, _mm512_loadu_si512(w + p * 64));
+            }
+        } else { /* the last, partial block: per panel, four chains over the k groups */
+            int64_t stride = (int64_t)np * EB_REF_QVR * 4;
+            for (int p = 0; p < np; p++) {
+                __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+                const int8_t *wp = w + p * EB_REF_QVR * 4;
+                int64_t g = 0;
+                for (; g + 4 <= k4; g += 4, wp += 4 * stride) {
+                    int32_t x[4];
+                    memcpy(x, x4 + g * 4, 16);
+                    c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(x[0]), _mm512_loadu_si512(wp));
+                    c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(x[1]),
+                                             _mm512_loadu_si512(wp + stride));
+                    c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(x[2]),
+                                             _mm512_loadu_si512(wp + 2 * stride));
+                    c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(x[3]),
+                                             _mm512_loadu_si512(wp + 3 * stride));
+                }
+                for (; g < k4; g++, wp += stride) {
+                    int32_t x;
+                    memcpy(&x, x4 + g * 4, 4);
+                    c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(x), _mm512_loadu_si512(wp));
+                }
+                a[p] = _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3));
+            }
         }
-        for (; g < k4; g++, pv += EB_REF_QVR * 4) {
-            int32_t x;
-            memcpy(&x, x4 + g * 4, 4);
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(x), _mm512_loadu_si512(pv));
-        }
-        __m512i acc = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
-        int n = (int)(M - i0 < EB_REF_QVR ? M - i0 : EB_REF_QVR);
-        _mm512_mask_storeu_epi32(y + i0, (__mmask16)((1u << n) - 1), acc);
+        for (int p = 0; p < np; p++)
+            _mm512_mask_storeu_epi32(y + b0 + p * EB_REF_QVR,
+                                     (__mmask16)((1u << qg_vrows(M, b0, p)) - 1), a[p]);
+        pv += k4 * (int64_t)np * EB_REF_QVR * 4;
     }
 }
 #endif

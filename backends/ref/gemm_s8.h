@@ -64,12 +64,16 @@ void eb_ref_qgemm(int64_t M, int64_t N, int64_t K, const int8_t *pa, const uint8
                   int32_t *C, int64_t ldc, eb_ref_qkernel_fn kernel, struct eb_ref_pool *pool);
 
 /* Matrix-vector product for one activation row (batch 1): y[M] (int32) = A[M, K] (int8) x
- * x[K] (uint8), exact.  A packed as panels of QVR rows, each K4 groups of QVR x 4 bytes (row
- * r's four k bytes at r * 4): one group is one zmm, the s8 operand of vpdpbusd against the
- * four x bytes broadcast.  Kernels: VNNI on zmm (AVX512-VNNI), AVX2 (vpmaddwd on widened
- * bytes, exact), portable C; eb_ref_qgemv_best picks one at run time
- * (capped by EDGEBENCH_REF_ISA like the float kernels). */
+ * x[K] (uint8), exact.  A packed in blocks of QVB panels of QVR rows (64 rows; the last block
+ * has as many panels as rows remain): per block, K4 groups, each the block's panels' QVR x 4
+ * bytes in turn (row r's four k bytes at r * 4 of its panel), so one broadcast of four x
+ * bytes feeds QVB vpdpbusd from one 256-byte stretch (one panel per zmm, the s8 operand).
+ * Rows from a multiple of 64 on are a packed matrix of their own at pv + m0 * K4 * 4 (how
+ * callers split the rows over threads).  Kernels: VNNI on zmm (AVX512-VNNI), AVX2 (vpmaddwd
+ * on widened bytes, exact), portable C; eb_ref_qgemv_best picks one at run time (capped by
+ * EDGEBENCH_REF_ISA like the float kernels). */
 #define EB_REF_QVR 16
+#define EB_REF_QVB 4
 typedef void (*eb_ref_qgemv_fn)(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4,
                                 int32_t *y);
 size_t eb_ref_qpack_v_bytes(int64_t M, int64_t K);

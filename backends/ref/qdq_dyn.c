@@ -518,7 +518,7 @@ typedef struct qd_gemv_job {
     const qd_plan *p;
     const uint8_t *x4;
     int32_t *c;
-    int64_t per; /* rows of W per task, a multiple of EB_REF_QVR */
+    int64_t per; /* rows of W per task, a multiple of EB_REF_QVB * EB_REF_QVR */
 } qd_gemv_job;
 
 static void qd_gemv_task(void *ctx, int64_t t, int thread)
@@ -567,10 +567,12 @@ void ref_qdq_dyn_exec(ref_session *s, const ref_node *nd)
     /* 2. the integer product, C [M, rows] */
     if (p->gemv) {
         memset(q + K, 0, (size_t)(4 - K % 4) % 4); /* the last group of four meets zero weights */
+        /* split by whole blocks of packed rows (gemm_s8.h), one share per thread */
+        const int64_t blk = EB_REF_QVB * EB_REF_QVR;
         int threads = eb_ref_pool_threads(s->pool);
-        int64_t panels = (M + EB_REF_QVR - 1) / EB_REF_QVR;
-        int64_t tasks = threads > 1 && panels >= 2 * threads ? threads : 1;
-        qd_gemv_job j = {p, q, c, (panels + tasks - 1) / tasks * EB_REF_QVR};
+        int64_t blocks = (M + blk - 1) / blk;
+        int64_t tasks = threads > 1 && blocks >= threads ? threads : 1;
+        qd_gemv_job j = {p, q, c, (blocks + tasks - 1) / tasks * blk};
         if (tasks > 1)
             eb_ref_pool_run(s->pool, tasks, qd_gemv_task, &j);
         else

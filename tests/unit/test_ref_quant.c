@@ -129,8 +129,10 @@ static void test_qgemv_kernels(void **state)
         kerns[nk++] = eb_ref_qgemv_vnni;
 #endif
     assert_non_null(eb_ref_qgemv_best(NULL));
-    static const int64_t sizes[][2] = {{1, 1}, {16, 4}, {17, 5}, {10, 128}, {128, 1568},
-                                       {33, 31}, {5, 300}};
+    /* one panel, partial panels, whole and partial 64-row blocks */
+    static const int64_t sizes[][2] = {{1, 1},   {16, 4},  {17, 5},  {10, 128}, {128, 1568},
+                                       {33, 31}, {5, 300}, {64, 9},  {65, 13},  {200, 37},
+                                       {256, 7}, {112, 21}};
     uint32_t seed = 5;
     for (int k = 0; k < nk; k++)
         for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
