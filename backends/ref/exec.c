@@ -24,7 +24,9 @@ static void exec_concat(const ref_session *s, const ref_node *nd)
         const ref_value *x = &s->vals[nd->in[i]];
         int64_t ax = x->numel ? (int64_t)x->numel / (nd->outer * nd->inner) : 0;
         size_t chunk = (size_t)(ax * nd->inner) * es;
-        for (int64_t o = 0; o < nd->outer; o++)
+        if (nd->outer == 1 && x->data == dst + (size_t)(at * nd->inner) * es)
+            chunk = 0; /* written in place by its producer (plan.c placed it there) */
+        for (int64_t o = 0; chunk && o < nd->outer; o++)
             memcpy(dst + ((size_t)(o * ax_out + at) * (size_t)nd->inner) * es,
                    (const unsigned char *)x->data + (size_t)o * chunk, chunk);
         at += ax;

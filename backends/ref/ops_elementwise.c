@@ -167,6 +167,16 @@ void eb_ref_batchnorm(int64_t n, int64_t c, int64_t spatial, const float *x, con
 
 void eb_ref_softmax(int64_t outer, int64_t len, int64_t inner_n, const float *x, float *y)
 {
+    if (inner_n == 1 && len > 0) { /* over the last axis (attention): contiguous rows */
+        for (int64_t o = 0; o < outer; o++) {
+            const float *xr = x + o * len;
+            float *yr = y + o * len;
+            float inv = 1.0f / eb_ref_vexp_sum((size_t)len, xr, eb_ref_vmax((size_t)len, xr), yr);
+            for (int64_t j = 0; j < len; j++)
+                yr[j] *= inv;
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t in = 0; in < inner_n; in++) {
             const float *xr = x + o * len * inner_n + in;

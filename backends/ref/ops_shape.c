@@ -22,14 +22,51 @@ static void strides_of(const ref_value *v, int64_t *st)
 }
 
 /* Plan of the strided gather: mode = view rank, q = view shape, q2 = source strides,
- * q3[0] = source base offset. */
+ * q3[0] = source base offset.  The view is simplified first: size-1 axes dropped, and an axis
+ * merged into the one before it when the source walks both as one (stride[d] ==
+ * stride[d+1] * shape[d+1]), so ShuffleNet's channel shuffle (perm 0,2,1,3,4) becomes
+ * 24 x 2 runs of H*W contiguous floats and a channel Slice one contiguous block.  view_exec
+ * then copies rows with unit source stride by memcpy and runs a tiled 2-D transpose when
+ * the second-innermost axis has it; anything else takes the element walk. */
 static void view_plan(ref_node *nd, int rank, const int64_t *shape, const int64_t *src_st,
                       int64_t base)
 {
-    nd->mode = rank;
-    memcpy(nd->q, shape, (size_t)rank * sizeof *shape);
-    memcpy(nd->q2, src_st, (size_t)rank * sizeof *src_st);
+    int64_t sh[2 * EB_MAX_DIMS], st[2 * EB_MAX_DIMS];
+    int r = 0, empty = 0;
+    for (int d = 0; d < rank; d++)
+        empty |= shape[d] == 0;
+    for (int d = 0; d < rank; d++) {
+        if (!empty && shape[d] == 1)
+            continue;
+        if (!empty && r > 0 && st[r - 1] == src_st[d] * shape[d]) {
+            sh[r - 1] *= shape[d];
+            st[r - 1] = src_st[d];
+            continue;
+        }
+        sh[r] = shape[d], st[r] = src_st[d];
+        r++;
+    }
+    nd->mode = r;
+    memcpy(nd->q, sh, (size_t)r * sizeof *sh);
+    memcpy(nd->q2, st, (size_t)r * sizeof *st);
     nd->q3[0] = base;
+}
+
+/* y[i][j] = x[i + j * ld] for i < rows, j < cols (y row-major, rows x cols): the batched 2-D
+ * transpose of attention's K^T and of layout changes, in 8 x 8 tiles so both sides stay in
+ * cache lines. */
+static void transpose_f32(const float *restrict x, int64_t ld, int64_t rows, int64_t cols,
+                          float *restrict y)
+{
+    for (int64_t i0 = 0; i0 < rows; i0 += 8) {
+        int64_t i1 = i0 + 8 < rows ? i0 + 8 : rows;
+        for (int64_t j0 = 0; j0 < cols; j0 += 8) {
+            int64_t j1 = j0 + 8 < cols ? j0 + 8 : cols;
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t j = j0; j < j1; j++)
+                    y[i * cols + j] = x[i + j * ld];
+        }
+    }
 }
 
 static void view_exec(const ref_node *nd, const ref_value *x, const ref_value *y)
@@ -40,14 +77,47 @@ static void view_exec(const ref_node *nd, const ref_value *x, const ref_value *y
     const unsigned char *src = x->data;
     unsigned char *dst = y->data;
     if (r == 0) {
-        if (y->numel)
+        if (y->numel && dst != src + off * (int64_t)es)
             memcpy(dst, src + off * (int64_t)es, es);
         return;
     }
     int64_t row = nd->q[r - 1], rs = nd->q2[r - 1];
-    if (row == 0)
+    if (row == 0 || y->numel == 0)
         return;
     size_t rows = y->numel / (size_t)row;
+    if (rs == 1) { /* contiguous runs */
+        if (r == 1 && dst == src + off * (int64_t)es)
+            return; /* the plan placed y on these very bytes (plan.c) */
+        size_t bytes = (size_t)row * es;
+        for (size_t k = 0; k < rows; k++) {
+            memcpy(dst, src + off * (int64_t)es, bytes);
+            dst += bytes;
+            for (int d = r - 2; d >= 0; d--) {
+                off += nd->q2[d];
+                if (++idx[d] < nd->q[d])
+                    break;
+                off -= nd->q2[d] * nd->q[d];
+                idx[d] = 0;
+            }
+        }
+        return;
+    }
+    if (es == 4 && r >= 2 && nd->q2[r - 2] == 1 && rs > 0) { /* batched 2-D transpose */
+        int64_t m = nd->q[r - 2];
+        size_t mats = rows / (size_t)m;
+        for (size_t k = 0; k < mats; k++) {
+            transpose_f32((const float *)src + off, rs, m, row, (float *)dst);
+            dst += (size_t)(m * row) * es;
+            for (int d = r - 3; d >= 0; d--) {
+                off += nd->q2[d];
+                if (++idx[d] < nd->q[d])
+                    break;
+                off -= nd->q2[d] * nd->q[d];
+                idx[d] = 0;
+            }
+        }
+        return;
+    }
     for (size_t k = 0; k < rows; k++) {
         if (es == 4) {
             const float *s4 = (const float *)src + off;
@@ -69,6 +139,23 @@ static void view_exec(const ref_node *nd, const ref_value *x, const ref_value *y
             idx[d] = 0;
         }
     }
+}
+
+int ref_shapeop_alias(const ref_node *nd, int out, int64_t *elem_off)
+{
+    if (nd->op == REF_OP_SLICE && out == 0 && (nd->mode == 0 || (nd->mode == 1 && nd->q2[0] == 1))) {
+        *elem_off = nd->q3[0];
+        return 1;
+    }
+    if (nd->op == REF_OP_SPLIT && nd->outer == 1 && out >= 0 && out < nd->n_out) {
+        const int64_t *sizes = nd->aux;
+        int64_t at = 0;
+        for (int i = 0; i < out; i++)
+            at += sizes[i];
+        *elem_off = at * nd->inner;
+        return 1;
+    }
+    return 0;
 }
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
@@ -437,7 +524,10 @@ void ref_exec_shapeop(ref_session *s, const ref_node *nd)
             if (nd->out[i] >= 0) {
                 unsigned char *dst = s->vals[nd->out[i]].data;
                 size_t chunk = (size_t)(sizes[i] * nd->inner) * es;
-                for (int64_t o = 0; o < nd->outer; o++)
+                if (nd->outer == 1 &&
+                    dst == (const unsigned char *)x->data + (size_t)(at * nd->inner) * es)
+                    chunk = 0; /* planned on the input's bytes (plan.c): nothing to move */
+                for (int64_t o = 0; chunk && o < nd->outer; o++)
                     memcpy(dst + (size_t)o * chunk,
                            (const unsigned char *)x->data +
                                ((size_t)(o * nd->len + at) * (size_t)nd->inner) * es,

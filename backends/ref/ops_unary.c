@@ -156,5 +156,13 @@ void ref_exec_unary(ref_session *s, const ref_node *nd)
         lo = lo_p ? *(const float *)lo_p : -INFINITY;
         hi = hi_p ? *(const float *)hi_p : INFINITY;
     }
+    if (nd->op == REF_OP_ERF) { /* vectorized (ops_vmath.c): GELU's share of a transformer */
+        eb_ref_verf(n, xv->data, yv->data);
+        return;
+    }
+    if (nd->op == REF_OP_EXP) {
+        eb_ref_vexp_sum(n, xv->data, 0.0f, yv->data);
+        return;
+    }
     unary_f32(nd, n, xv->data, yv->data, lo, hi);
 }

@@ -21,6 +21,100 @@ static int cmp_off(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* ---------------------------------------------------------------- aliases
+ * Some nodes only move bytes that could stay where they are: Reshape, Flatten, Squeeze,
+ * Unsqueeze and Identity give their input's bytes a new shape; a Slice or Split that keeps a
+ * contiguous run of its input (ShuffleNet's channel halves at batch 1) is a window of them;
+ * a Concat along an axis with nothing before it (channels at batch 1) is its inputs side by
+ * side.  Such values are placed inside another's bytes instead of getting their own:
+ * root[v] is the value that owns the place and delta[v] the byte offset in it.  The node
+ * still runs and finds its source and destination equal (exec.c and ops_shape.c then skip
+ * the copy).  The root's lifetime becomes the union of its group's, so the usual rule (live
+ * together, never overlapping) holds for every place; members become REF_VAL_ALIAS.  A
+ * member is always a byte range inside its root, and writers in one group never overlap:
+ * a Reshape or Slice writes nothing, a Concat's inputs are disjoint ranges. */
+
+/* Whether v is computed at run into the arena (not a graph input or a constant). */
+static int in_arena(const ref_session *s, int v)
+{
+    return v >= 0 && s->vals[v].kind == REF_VAL_ACT && s->vals[v].producer >= 0;
+}
+
+static void alias_to(int *root, size_t *delta, int v, int r, size_t d)
+{
+    root[v] = r;
+    delta[v] = d;
+}
+
+static void plan_aliases(ref_session *s, int *root, size_t *delta)
+{
+    for (int v = 0; v < s->n_vals; v++)
+        root[v] = v, delta[v] = 0;
+    for (int i = 0; i < s->n_nodes; i++) {
+        const ref_node *nd = &s->nodes[i];
+        if (nd->folded || nd->prep || nd->n_in < 1 || !in_arena(s, nd->in[0]))
+            continue;
+        int x = nd->in[0];
+        const ref_value *xv = &s->vals[x];
+        size_t es = eb_dtype_size(xv->dtype);
+        switch (nd->op) {
+        case REF_OP_RESHAPE:
+        case REF_OP_FLATTEN:
+        case REF_OP_SQUEEZE:
+        case REF_OP_UNSQUEEZE:
+        case REF_OP_IDENTITY: {
+            int y = nd->out[0];
+            if (nd->n_out == 1 && in_arena(s, y) && s->vals[y].dtype == xv->dtype &&
+                s->vals[y].numel == xv->numel)
+                alias_to(root, delta, y, root[x], delta[x]);
+            break;
+        }
+        case REF_OP_SLICE:
+        case REF_OP_SPLIT:
+            for (int j = 0; j < nd->n_out; j++) {
+                int y = nd->out[j];
+                int64_t off;
+                if (in_arena(s, y) && s->vals[y].dtype == xv->dtype &&
+                    ref_shapeop_alias(nd, j, &off))
+                    alias_to(root, delta, y, root[x], delta[x] + (size_t)off * es);
+            }
+            break;
+        case REF_OP_CONCAT: {
+            int y = nd->out[0];
+            if (nd->outer != 1 || !in_arena(s, y))
+                break;
+            size_t at = 0, yes = eb_dtype_size(s->vals[y].dtype);
+            for (int j = 0; j < nd->n_in; j++) {
+                int u = nd->in[j];
+                if (u < 0)
+                    continue;
+                size_t bytes = s->vals[u].numel * eb_dtype_size(s->vals[u].dtype);
+                /* only a value that owns its place (so its whole group moves along) and
+                 * that is produced here, not a graph input or a constant */
+                if (in_arena(s, u) && root[u] == u && s->vals[u].dtype == s->vals[y].dtype &&
+                    yes == eb_dtype_size(s->vals[u].dtype))
+                    for (int v = 0; v < s->n_vals; v++)
+                        if (root[v] == u)
+                            alias_to(root, delta, v, y, at + delta[v]);
+                at += bytes;
+            }
+            break;
+        }
+        default: break;
+        }
+    }
+    /* the root's lifetime covers its group's */
+    for (int v = 0; v < s->n_vals; v++) {
+        ref_value *r = &s->vals[root[v]];
+        if (root[v] == v)
+            continue;
+        if (s->vals[v].first < r->first)
+            r->first = s->vals[v].first;
+        if (s->vals[v].last > r->last)
+            r->last = s->vals[v].last;
+    }
+}
+
 int ref_plan(ref_session *s, eb_err *err)
 {
     int n = s->n_nodes;
@@ -53,10 +147,13 @@ int ref_plan(ref_session *s, eb_err *err)
     }
     placed *pl = malloc(((size_t)s->n_vals + 1) * sizeof *pl);
     placed *live = malloc(((size_t)s->n_vals + 1) * sizeof *live);
-    if (!pl || !live) {
-        free(pl), free(live);
+    int *root = malloc(((size_t)s->n_vals + 1) * sizeof *root);
+    size_t *delta = malloc(((size_t)s->n_vals + 1) * sizeof *delta);
+    if (!pl || !live || !root || !delta) {
+        free(pl), free(live), free(root), free(delta);
         return eb_errf(err, "out of memory planning buffers");
     }
+    plan_aliases(s, root, delta);
     int n_pl = 0;
     uint64_t total = 0;
     /* Values in order of definition: producers are sorted, so walk the nodes. */
@@ -67,6 +164,8 @@ int ref_plan(ref_session *s, eb_err *err)
         for (int j = 0; j < nd->n_out; j++) {
             if (nd->out[j] < 0)
                 continue;
+            if (root[nd->out[j]] != nd->out[j])
+                continue; /* placed with its root, below */
             ref_value *v = &s->vals[nd->out[j]];
             size_t size = (v->numel * eb_dtype_size(v->dtype) + REF_ALIGN - 1) /
                           REF_ALIGN * REF_ALIGN;
@@ -93,6 +192,12 @@ int ref_plan(ref_session *s, eb_err *err)
         }
     }
     free(pl), free(live);
+    for (int v = 0; v < s->n_vals; v++)
+        if (root[v] != v) {
+            s->vals[v].offset = s->vals[root[v]].offset + delta[v];
+            s->vals[v].kind = REF_VAL_ALIAS;
+        }
+    free(root), free(delta);
     uint64_t need = total + (uint64_t)scratch * sizeof(float);
     if (need > REF_MAX_BYTES)
         return eb_errf(err, "the model needs %llu MiB of buffers at batch %lld, over ref's "
@@ -113,7 +218,8 @@ int ref_plan(ref_session *s, eb_err *err)
     memset(s->arena, 0, total ? (size_t)total : REF_ALIGN);
     memset(s->scratch, 0, sb ? sb : REF_ALIGN);
     for (int i = 0; i < s->n_vals; i++)
-        if (s->vals[i].kind == REF_VAL_ACT && s->vals[i].producer >= 0)
+        if ((s->vals[i].kind == REF_VAL_ACT || s->vals[i].kind == REF_VAL_ALIAS) &&
+            s->vals[i].producer >= 0)
             s->vals[i].data = s->arena + s->vals[i].offset;
     return 0;
 }

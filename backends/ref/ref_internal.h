@@ -54,6 +54,13 @@ void eb_ref_avgpool2d(const eb_ref_conv2d *p, const float *x, float *y);
 /* y[i] = mean of x[i*hw .. i*hw+hw-1] for i < nc. */
 void eb_ref_global_avgpool(int64_t nc, int64_t hw, const float *x, float *y);
 
+/* ops_vmath.c: vectorized math (exp within 2 ulp, erf within 3e-7 relative).
+ * eb_ref_vexp_sum: y[i] = exp(x[i] - sub), returns the sum of y; eb_ref_verf: y = erf(x);
+ * eb_ref_vmax: the largest of x[0..n), n >= 1 (NaN never wins). */
+float eb_ref_vexp_sum(size_t n, const float *x, float sub, float *y);
+void eb_ref_verf(size_t n, const float *x, float *y);
+float eb_ref_vmax(size_t n, const float *x);
+
 /* Softmax over `len` elements spaced `inner` apart, for outer*inner independent rows. */
 void eb_ref_softmax(int64_t outer, int64_t len, int64_t inner, const float *x, float *y);
 
@@ -246,6 +253,9 @@ typedef enum ref_kind {
     REF_VAL_INPUT,   /* a graph input: points at the caller's buffer during run */
     REF_VAL_WEIGHT,  /* an initializer: owned data */
     REF_VAL_STATIC,  /* a Constant or a value folded at open: owned data */
+    REF_VAL_ALIAS,   /* set by plan.c: computed at run but placed inside another value's
+                      * bytes (a Reshape's input, a Concat's output...); owns no place and
+                      * takes no part in the overlap rules, its root's lifetime covers it */
 } ref_kind;
 
 typedef struct ref_value {
@@ -530,6 +540,9 @@ int ref_infer_binary(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_binary(ref_session *s, const ref_node *nd);
 int ref_infer_shapeop(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_shapeop(ref_session *s, const ref_node *nd);
+/* Whether output `out` of a Slice/Split is one contiguous run of its input, starting
+ * *elem_off elements in (then plan.c may place it on the input's bytes). */
+int ref_shapeop_alias(const ref_node *nd, int out, int64_t *elem_off);
 int ref_infer_reduce(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_reduce(ref_session *s, const ref_node *nd);
 int ref_infer_norm(ref_session *s, ref_node *nd, eb_err *err);
