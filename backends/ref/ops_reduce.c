@@ -81,6 +81,25 @@ int ref_infer_reduce(ref_session *s, ref_node *nd, eb_err *err)
     nd->mode2 = tail;
     nd->outer = ref_prod(x->shape, 0, split);
     nd->len = ref_prod(x->shape, split, x->ndim);
+    nd->inner = 1;
+    if (!tail) { /* one block of reduced axes with kept axes after it: mode2 = 2 */
+        int a = 0;
+        while (a < x->ndim && !red[a])
+            a++;
+        int b = a;
+        while (b < x->ndim && red[b])
+            b++;
+        int block = 1;
+        for (int d = b; d < x->ndim; d++)
+            if (red[d])
+                block = 0;
+        if (block) {
+            nd->mode2 = 2;
+            nd->outer = ref_prod(x->shape, 0, a);
+            nd->len = ref_prod(x->shape, a, b);
+            nd->inner = ref_prod(x->shape, b, x->ndim);
+        }
+    }
     if (ref_set_out(s, nd, 0, x->dtype, no, o, err) != 0)
         return -1;
     const ref_value *y = &s->vals[nd->out[0]];
@@ -171,7 +190,21 @@ void ref_exec_reduce(ref_session *s, const ref_node *nd)
     }
     for (size_t i = 0; i < ny; i++)
         acc[i] = init_of(op), mx[i] = op == REF_OP_REDUCELOGSUMEXP ? -INFINITY : 0;
-    if (nd->mode2 && x->dtype == EB_F32) { /* reduced axes are trailing: contiguous rows */
+    if (nd->mode2 == 2 && x->dtype == EB_F32 &&
+        (op == REF_OP_REDUCESUM || op == REF_OP_REDUCEMEAN)) {
+        /* a middle block (a transformer's mean over the sequence): whole rows of the kept
+         * inner axes added at once, instead of the per-element walk below */
+        const float *xf = x->data;
+        for (int64_t o = 0; o < nd->outer; o++)
+            for (int64_t j = 0; j < nd->len; j++) {
+                const float *r = xf + (o * nd->len + j) * nd->inner;
+                double *a = acc + o * nd->inner;
+                for (int64_t i = 0; i < nd->inner; i++)
+                    a[i] += r[i];
+            }
+        goto out;
+    }
+    if (nd->mode2 == 1 && x->dtype == EB_F32) { /* reduced axes are trailing: contiguous rows */
         const float *xf = x->data;
         for (int64_t o = 0; o < nd->outer; o++) {
             const float *r = xf + o * nd->len;

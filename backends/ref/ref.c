@@ -87,7 +87,7 @@ static int ref_open(const eb_model *model, const eb_config *config, void **sessi
     int batch = config && config->batch > 0 ? config->batch : 1;
     if (ref_load(s, s->path, batch, err) != 0 || ref_graph_sort(s, err) != 0 ||
         ref_shape_infer(s, err) != 0 || ref_prepare(s, config, err) != 0 ||
-        ref_plan(s, err) != 0) {
+        ref_fuse_layernorm(s, err) != 0 || ref_plan(s, err) != 0) {
         eb_err_prefix(err, "%s", model->path);
         one_line(err);
         ref_session_free(s);
@@ -142,7 +142,7 @@ int ref_open_bound(const char *path, int n_bound, const eb_tensor *bound, void *
             }
     }
     if (rc != 0 || ref_graph_sort(s, err) != 0 || ref_shape_infer(s, err) != 0 ||
-        ref_plan(s, err) != 0) {
+        ref_fuse_layernorm(s, err) != 0 || ref_plan(s, err) != 0) {
         eb_err_prefix(err, "%s", path);
         one_line(err);
         ref_session_free(s);

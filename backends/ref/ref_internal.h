@@ -547,6 +547,9 @@ int ref_infer_reduce(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_reduce(ref_session *s, const ref_node *nd);
 int ref_infer_norm(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_norm(ref_session *s, const ref_node *nd);
+/* ops_lnfuse.c: PyTorch's decomposed LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt,
+ * Div, Mul, Add) becomes one LayerNormalization node; run at open after ref_prepare. */
+int ref_fuse_layernorm(ref_session *s, eb_err *err);
 int ref_infer_resize(ref_session *s, ref_node *nd, eb_err *err);
 void ref_exec_resize(ref_session *s, const ref_node *nd);
 int ref_infer_convt(ref_session *s, ref_node *nd, eb_err *err);

@@ -498,6 +498,121 @@ static void test_plan_aliases(void **state)
     free(s.arena), free(s.scratch);
 }
 
+/* ---------------------------------------------------------------- LayerNorm fusion
+ *
+ * PyTorch's decomposed LayerNorm over the last axis of x [2,3,13], eps 1e-3 (not the default,
+ * so its plumbing shows), built in memory, inferred, fused (ops_lnfuse.c), planned and run;
+ * against a double-precision LayerNorm.  With `keep_mean_output` the mean is also a graph
+ * output: the chain must then stay as it is (and still compute the same). */
+enum { LN_X, LN_M, LN_D, LN_TWO, LN_P, LN_V, LN_EPS, LN_E, LN_S, LN_N, LN_G, LN_O, LN_B, LN_Y,
+       LN_NV };
+
+static void run_ln_chain(int keep_mean_output)
+{
+    ref_session s = {0};
+    ref_value v[LN_NV];
+    ref_node nodes[9];
+    memset(v, 0, sizeof v), memset(nodes, 0, sizeof nodes);
+    static const int64_t sx[] = {2, 3, 13}, sm[] = {2, 3, 1}, sc[] = {13};
+    float two = 2.0f, eps = 1e-3f, gamma[13], beta[13], x[78];
+    for (int i = 0; i < 13; i++)
+        gamma[i] = 0.5f + 0.1f * (float)i, beta[i] = (float)i * 0.25f - 1.0f;
+    for (int i = 0; i < 78; i++)
+        x[i] = (float)((i * 29) % 17) * 0.3f - 2.0f + (float)(i / 13);
+    struct { int ndim; const int64_t *shape; ref_kind kind; void *data; } def[LN_NV] = {
+        [LN_X] = {3, sx, REF_VAL_INPUT, NULL},     [LN_M] = {3, sm, REF_VAL_ACT, NULL},
+        [LN_D] = {3, sx, REF_VAL_ACT, NULL},       [LN_TWO] = {0, NULL, REF_VAL_STATIC, &two},
+        [LN_P] = {3, sx, REF_VAL_ACT, NULL},       [LN_V] = {3, sm, REF_VAL_ACT, NULL},
+        [LN_EPS] = {0, NULL, REF_VAL_STATIC, &eps}, [LN_E] = {3, sm, REF_VAL_ACT, NULL},
+        [LN_S] = {3, sm, REF_VAL_ACT, NULL},       [LN_N] = {3, sx, REF_VAL_ACT, NULL},
+        [LN_G] = {1, sc, REF_VAL_WEIGHT, gamma},   [LN_O] = {3, sx, REF_VAL_ACT, NULL},
+        [LN_B] = {1, sc, REF_VAL_WEIGHT, beta},    [LN_Y] = {3, sx, REF_VAL_ACT, NULL},
+    };
+    for (int i = 0; i < LN_NV; i++) {
+        v[i].name = "v";
+        v[i].dtype = EB_F32;
+        assert_int_equal(ref_value_set_shape(&v[i], def[i].ndim, def[i].shape), 0);
+        v[i].kind = def[i].kind, v[i].producer = -1, v[i].data = def[i].data;
+        v[i].shaped = def[i].kind != REF_VAL_ACT;
+    }
+    v[LN_Y].is_output = 1;
+    v[LN_M].is_output = keep_mean_output;
+    static const int ins[9][2] = {{LN_X}, {LN_X, LN_M}, {LN_D, LN_TWO}, {LN_P}, {LN_V, LN_EPS},
+                                  {LN_E}, {LN_D, LN_S}, {LN_N, LN_G}, {LN_O, LN_B}};
+    static const int n_in[9] = {1, 2, 2, 1, 2, 1, 2, 2, 2};
+    static const int outs[9] = {LN_M, LN_D, LN_P, LN_V, LN_E, LN_S, LN_N, LN_O, LN_Y};
+    static const ref_op ops[9] = {REF_OP_REDUCEMEAN, REF_OP_SUB, REF_OP_POW,
+                                  REF_OP_REDUCEMEAN, REF_OP_ADD, REF_OP_SQRT,
+                                  REF_OP_DIV, REF_OP_MUL, REF_OP_ADD};
+    int64_t last_axis[1] = {-1};
+    for (int i = 0; i < 9; i++) {
+        ref_node *nd = &nodes[i];
+        nd->name = "n";
+        nd->op = ops[i];
+        nd->op_type = strdup(ref_op_name(ops[i]));
+        nd->n_in = n_in[i], nd->n_out = 1;
+        nd->in = malloc(2 * sizeof(int)), nd->out = malloc(sizeof(int));
+        memcpy(nd->in, ins[i], 2 * sizeof(int));
+        nd->out[0] = outs[i];
+        v[outs[i]].producer = i;
+        if (ops[i] == REF_OP_REDUCEMEAN) {
+            nd->attrs = calloc(1, sizeof *nd->attrs);
+            nd->attrs[0] = (ref_attr){.name = strdup("axes"), .type = 7, .n = 1};
+            nd->attrs[0].ints = malloc(sizeof(int64_t));
+            nd->attrs[0].ints[0] = last_axis[0];
+            nd->n_attrs = 1;
+        }
+    }
+    s.vals = v, s.n_vals = LN_NV, s.nodes = nodes, s.n_nodes = 9, s.opset = 13;
+    eb_err err = {0};
+    if (ref_shape_infer(&s, &err) != 0 || ref_fuse_layernorm(&s, &err) != 0 ||
+        ref_plan(&s, &err) != 0)
+        fail_msg("%s", err.msg);
+    int running = 0;
+    for (int i = 0; i < 9; i++)
+        running += !nodes[i].folded;
+    if (keep_mean_output) {
+        assert_int_equal(running, 9);
+        assert_int_equal(nodes[8].op, REF_OP_ADD);
+    } else {
+        assert_int_equal(running, 1);
+        assert_int_equal(nodes[8].op, REF_OP_LAYERNORM);
+        assert_string_equal(nodes[8].op_type, "LayerNormalization");
+    }
+    v[LN_X].data = x;
+    ref_run_nodes(&s);
+    const float *y = v[LN_Y].data;
+    for (int r = 0; r < 6; r++) {
+        double m = 0, var = 0;
+        for (int j = 0; j < 13; j++)
+            m += x[r * 13 + j];
+        m /= 13;
+        for (int j = 0; j < 13; j++)
+            var += (x[r * 13 + j] - m) * (x[r * 13 + j] - m);
+        var /= 13;
+        for (int j = 0; j < 13; j++) {
+            double want = (x[r * 13 + j] - m) / sqrt(var + 1e-3) * gamma[j] + beta[j];
+            if (fabs(y[r * 13 + j] - want) > 1e-5 * (fabs(want) + 1))
+                fail_msg("LayerNorm (mean output %d) row %d col %d: %g, want %g",
+                         keep_mean_output, r, j, y[r * 13 + j], want);
+        }
+    }
+    for (int i = 0; i < 9; i++) {
+        ref_node *nd = &nodes[i];
+        for (int j = 0; j < nd->n_attrs; j++)
+            free(nd->attrs[j].name), free(nd->attrs[j].ints);
+        free(nd->attrs), free(nd->in), free(nd->out), free(nd->op_type), free(nd->aux);
+    }
+    free(s.arena), free(s.scratch);
+}
+
+static void test_layernorm_fusion(void **state)
+{
+    (void)state;
+    run_ln_chain(0);
+    run_ln_chain(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,7 +620,7 @@ int main(void)
         cmocka_unit_test(test_maxpool_k23s2),        cmocka_unit_test(test_global_avgpool),
         cmocka_unit_test(test_vexp_accuracy),
         cmocka_unit_test(test_verf_accuracy),        cmocka_unit_test(test_softmax_last_axis),
-        cmocka_unit_test(test_plan_aliases),
+        cmocka_unit_test(test_plan_aliases),          cmocka_unit_test(test_layernorm_fusion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
