@@ -232,4 +232,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/edgebench $(patsubst %,$(EB_INSTALL_LIB)/backend-%.so,$(PLUGIN_NAMES))
 	rm -f $(patsubst backends/worker/%,$(EB_INSTALL_LIB)/workers/%,$(EB_WORKER_FILES))
 	rm -rf $(EB_INSTALL_LIB)/node_modules
-	-rmdir $(EB_INSTALL_LIB)/workers $(EB_INSTALL_LIB) 2>/dev/null
+	rmdir $(EB_INSTALL_LIB)/workers $(EB_INSTALL_LIB) 2>/dev/null || true

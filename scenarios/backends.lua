@@ -23,6 +23,9 @@ local threads = option("threads", "1,2", "thread counts, comma-separated")
 local tolerance = option("tolerance", 0.3, "accuracy difference to ref that is flagged (points)")
 local min_time = option("min_time", "1s", "shortest timed loop per trial")
 local only = option("only", "", "variants to run, comma-separated names (empty: every one)")
+local spin = option("spin", 1, "worker runtimes' intra-op threads spin (1) or sleep (0) between "
+  .. "parallel sections (onnxruntime, pytorch: on a machine other jobs keep busy, spinning "
+  .. "2-thread PyTorch stalls for ~100 ms)")
 local backend_names = option("backends", "ref,xnnpack,onnxruntime,pytorch",
   "backends, comma-separated (ref first: the cross-check compares with it)")
 
@@ -76,6 +79,7 @@ return scenario {
   },
   variants = zoo("models"),
   backends = backend_list,
+  backend_options = { onnxruntime = { spin = spin }, pytorch = { spin = spin } },
   threads = thread_list,
   measure = { warmup = "0.3s", min_iterations = 100, min_time = min_time, max_time = "10s" },
 

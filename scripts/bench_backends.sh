@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`, backends table: the zoo's latency per backend as ratios to ref, in one run.
 #
-#   scripts/bench_backends.sh [--quick] [--time S] [--limit N] [--out DIR]
+#   scripts/bench_backends.sh [--quick] [--time S] [--limit N] [--no-spin] [--out DIR]
 #
 # One `edgebench run scenarios/backends.lua --set threads=1,2`: every variant listed in
 # models/manifest.csv on ref, xnnpack, onnxruntime and pytorch at 1 and 2 threads, batch 1,
@@ -17,7 +17,9 @@
 # OUT/backends.md (OUT defaults to build/bench); the run itself stays in OUT/backends-run/.
 #
 # --quick: 0.3 s loops and 300 images (a smoke test).  --time S: the shortest timed loop per
-# trial (default 1).  --limit N: images in the accuracy pass (default 1000).  One run: the
+# trial (default 1).  --limit N: images in the accuracy pass (default 1000).  --no-spin: the
+# worker runtimes' threads sleep between parallel sections (backends.lua's spin=0; on a machine
+# other jobs keep busy, spinning 2-thread PyTorch stalls for ~100 ms a run).  One run: the
 # backends are interleaved per variant, so a busy machine slows them alike, but it does not
 # repeat rounds as scripts/bench.sh does; read the load line before quoting.
 set -euo pipefail
@@ -28,6 +30,7 @@ EDGEBENCH=${EDGEBENCH:-$ROOT/bin/edgebench}
 OUT=build/bench
 TIME=1
 LIMIT=1000
+SPIN=1
 
 die() { echo "bench_backends: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -35,8 +38,9 @@ while [ $# -gt 0 ]; do
     --quick) TIME=0.3; LIMIT=300 ;;
     --time) [ $# -ge 2 ] || die "--time needs seconds"; TIME=$2; shift ;;
     --limit) [ $# -ge 2 ] || die "--limit needs a number of images"; LIMIT=$2; shift ;;
+    --no-spin) SPIN=0 ;;
     --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (--help)" ;;
   esac
   shift
@@ -56,12 +60,12 @@ mkdir -p "$OUT"
 RUN=$OUT/backends-run
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-cmd="edgebench run scenarios/backends.lua --set threads=1,2 --set min_time=${TIME}s --set limit=$LIMIT"
+cmd="edgebench run scenarios/backends.lua --set threads=1,2 --set min_time=${TIME}s --set limit=$LIMIT --set spin=$SPIN"
 echo "bench_backends: $cmd" >&2
 # Exit status 1 means some trial was not ok; the table shows which, so it is not fatal here.
 rc=0
 "$EDGEBENCH" run scenarios/backends.lua --set threads=1,2 --set "min_time=${TIME}s" \
-  --set "limit=$LIMIT" --out "$RUN" -q 2>"$OUT/backends-run.err" || rc=$?
+  --set "limit=$LIMIT" --set "spin=$SPIN" --out "$RUN" -q 2>"$OUT/backends-run.err" || rc=$?
 [ $rc -le 1 ] || { cat "$OUT/backends-run.err" >&2; die "edgebench run failed (status $rc)"; }
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

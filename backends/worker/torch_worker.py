@@ -17,7 +17,8 @@ the quantized engine the file names (opt.qengine overrides), since their packed 
 re-packed for the engine at load.  Input and output names, types and shapes come from the ONNX
 file (the TorchScript module takes its inputs positionally, in the ONNX graph's order); the
 leading symbolic dimension binds to the batch; one run on zeros at open tells the output
-shapes.  Threads: torch.set_num_threads (intra-op), one inter-op thread.  Runs under
+shapes.  Threads: torch.set_num_threads (intra-op), one inter-op thread; `--no-spin` on the
+command line (the backend's option spin=0) makes them sleep between parallel sections.  Runs under
 torch.inference_mode().
 """
 import hashlib
@@ -34,6 +35,11 @@ def die(msg):
     sys.stderr.write(f"torch_worker: {msg}\n")
     sys.exit(1)
 
+
+# `--no-spin` (option spin=0): OpenMP reads its wait policy when torch loads, so it is set here,
+# before the import; the default leaves PyTorch's own behaviour (threads spin a while).
+if "--no-spin" in sys.argv[1:]:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 try:
     import numpy as np

@@ -848,6 +848,12 @@ static int torch_command(const eb_config *c, char **argv, char *buf, size_t n, e
         return eb_errf(err, "pytorch: torch_worker.py not found (EDGEBENCH_WORKER_DIR)");
     argv[0] = TORCH_PYTHON;
     argv[1] = buf;
+    /* OpenMP reads its wait policy when torch loads, before the open message: so on the
+     * command line.  Spinning threads stall 2-thread runs for ~100 ms on a busy machine. */
+    const char *spin = worker_option(c, "spin", "1");
+    if (strcmp(spin, "0") == 0 || strcmp(spin, "false") == 0 || strcmp(spin, "no") == 0 ||
+        strcmp(spin, "off") == 0)
+        argv[2] = "--no-spin";
     return 0;
 }
 
@@ -863,6 +869,9 @@ static const eb_option_spec torch_options[] = {
      "where NAME.pt is looked for first (else $EDGEBENCH_TORCHSCRIPT_DIR); then beside "
      "NAME.onnx, then ../build/torchscript from the model's directory (make torchscript writes "
      "every variant there); a file exported from another NAME.onnx (sha256) is passed over"},
+    {"spin", "bool", "1",
+     "intra-op OpenMP threads spin between parallel sections as PyTorch's default does (0: "
+     "OMP_WAIT_POLICY=PASSIVE, they sleep; for a machine other jobs keep busy)"},
     {"qengine", "string", "",
      "quantized engine for int8 modules (fbgemm, onednn, qnnpack; default: the one the file "
      "was exported for)"},

@@ -16,6 +16,11 @@ ONNX Runtime (node + onnxruntime-node) and PyTorch (python3) are available on th
     spin           bool    default 1        * (glob)
     run_timeout    float   default 60       * (glob)
 
+  $ $EDGEBENCH help pytorch | grep -E '^  (torchscript_dir|qengine|spin) ' | cut -c1-40 | sed 's/ *$//'
+    torchscript_dir string  default ""
+    spin           bool    default 1
+    qengine        string  default ""
+
 Plugins come from EDGEBENCH_BACKEND_PATH (and the install's lib dir); the test plugins show one
 that loads, one built for API 1 that loads too, and each kind of refusal with its reason.
 
@@ -102,9 +107,9 @@ same top-1 accuracy everywhere, every sample's top-1 equal to ref's, and the cro
 
 PyTorch runs every kind of variant from its TorchScript form in build/torchscript (make
 torchscript): the int8 ones as torch.ao quantized modules, LoRA with its branch unmerged; each
-sample's top-1 is ref's.
+sample's top-1 is ref's (spin=0: the worker started with --no-spin).
 
-  $ cd $ROOT && $EDGEBENCH run scenarios/backends.lua --quick --set threads=1 --set min_time=0.05s --set limit=200 --set backends=ref,pytorch --set only=cnn_int8,mlp_int8_dyn,cnn_lora_unmerged --out $OLDPWD/kinds -q 2> /dev/null; cd - > /dev/null
+  $ cd $ROOT && $EDGEBENCH run scenarios/backends.lua --quick --set threads=1 --set min_time=0.05s --set limit=200 --set backends=ref,pytorch --set spin=0 --set only=cnn_int8,mlp_int8_dyn,cnn_lora_unmerged --out $OLDPWD/kinds -q 2> /dev/null; cd - > /dev/null
   $ col kinds/results.csv variant backend status agreement_vs_ref crosscheck_note | grep pytorch
   cnn_int8\tpytorch\tok\t1.000000\t (esc)
   mlp_int8_dyn\tpytorch\tok\t1.000000\t (esc)
