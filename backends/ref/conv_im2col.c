@@ -6,16 +6,28 @@
  * window hangs over the padding. */
 #include <string.h>
 
-#include "ref_internal.h"
+#include "conv_gemm.h"
+
+/* The copies below are plain C; on x86-64 the driver is also cloned for AVX2 and AVX-512 (the
+ * loader picks once), where a 16-float panel row is one or two vector moves. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define IM2COL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define IM2COL_CLONES
+#endif
 
 typedef struct im2col_run {
     int j0, j1;       /* panel positions [j0, j1) */
     int64_t ih, iw;   /* input row and column of position j0 at tap (0, 0) */
 } im2col_run;
 
-/* One run of one k row: dst[j0..j1) from input row xr (NULL: all padding). */
-static void im2col_fill(const eb_ref_conv2d *p, const im2col_run *r, const float *xr, int64_t dw,
-                        float *dst)
+/* One run of one k row: dst[j0..j1) from input row xr (NULL: all padding).  Called once per
+ * run, k row and panel (hundreds of thousands of times per layer), so the common cases avoid
+ * what dominated here: integer divisions for the in-bounds range and libc calls for 64 bytes.
+ * A run wholly inside the row at stride 1 is one fixed-size copy (a single vector move where
+ * the compiler may use one), stride 2 is a fixed-count loop. */
+static inline __attribute__((always_inline)) void
+im2col_fill(const eb_ref_conv2d *p, const im2col_run *r, const float *xr, int64_t dw, float *dst)
 {
     int n = r->j1 - r->j0;
     float *d = dst + r->j0;
@@ -23,29 +35,55 @@ static void im2col_fill(const eb_ref_conv2d *p, const im2col_run *r, const float
         memset(d, 0, (size_t)n * sizeof *d);
         return;
     }
-    int64_t iw = r->iw + dw, s = p->sw;
-    /* positions j with 0 <= iw + j*s < w */
-    int64_t lo = iw >= 0 ? 0 : (-iw + s - 1) / s;
-    int64_t hi = iw >= p->w ? 0 : (p->w - 1 - iw) / s + 1;
+    int64_t iw = r->iw + dw, s = p->sw, lo, hi;
+    if (s == 1) {
+        if (iw >= 0 && iw + n <= p->w) {
+            if (n == EB_REF_NR)
+                memcpy(d, xr + iw, EB_REF_NR * sizeof *d);
+            else
+                for (int j = 0; j < n; j++)
+                    d[j] = xr[iw + j];
+            return;
+        }
+        lo = iw >= 0 ? 0 : -iw;
+        hi = p->w - iw;
+    } else if (s == 2) {
+        if (iw >= 0 && iw + 2 * (n - 1) < p->w) {
+            if (n == EB_REF_NR)
+                for (int j = 0; j < EB_REF_NR; j++)
+                    d[j] = xr[iw + 2 * j];
+            else
+                for (int j = 0; j < n; j++)
+                    d[j] = xr[iw + 2 * j];
+            return;
+        }
+        lo = iw >= 0 ? 0 : (-iw + 1) >> 1;
+        hi = iw >= p->w ? 0 : ((p->w - 1 - iw) >> 1) + 1;
+    } else {
+        /* positions j with 0 <= iw + j*s < w */
+        lo = iw >= 0 ? 0 : (-iw + s - 1) / s;
+        hi = iw >= p->w ? 0 : (p->w - 1 - iw) / s + 1;
+    }
     if (lo > n)
         lo = n;
     if (hi > n)
         hi = n;
     if (hi < lo)
         hi = lo;
-    if (lo > 0)
-        memset(d, 0, (size_t)lo * sizeof *d);
+    for (int64_t j = 0; j < lo; j++)
+        d[j] = 0.0f;
     if (s == 1)
-        memcpy(d + lo, xr + iw + lo, (size_t)(hi - lo) * sizeof *d);
+        for (int64_t j = lo; j < hi; j++)
+            d[j] = xr[iw + j];
     else
         for (int64_t j = lo; j < hi; j++)
             d[j] = xr[iw + j * s];
-    if (n > hi)
-        memset(d + hi, 0, (size_t)(n - hi) * sizeof *d);
+    for (int64_t j = hi; j < n; j++)
+        d[j] = 0.0f;
 }
 
-void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, float *pb,
-                          int64_t p0, int64_t p1)
+IM2COL_CLONES static void im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x,
+                                        float *pb, int64_t p0, int64_t p1)
 {
     int64_t ohw = p->oh * p->ow, K = cg * p->kh * p->kw;
     int64_t Np = (ohw + EB_REF_NR - 1) / EB_REF_NR * EB_REF_NR;
@@ -82,4 +120,24 @@ void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, fl
                 }
         }
     }
+}
+
+void eb_ref_im2col_packed(const eb_ref_conv2d *p, int64_t cg, const float *x, float *pb,
+                          int64_t p0, int64_t p1)
+{
+    im2col_packed(p, cg, x, pb, p0, p1);
+}
+
+void eb_ref_im2col_packed_isa(const eb_ref_conv2d *p, int64_t cg, const float *x, float *pb,
+                              int64_t p0, int64_t p1, eb_ref_isa isa)
+{
+#if defined(__x86_64__)
+    if (isa == EB_REF_ISA_AVX512) {
+        eb_ref_im2col_packed_avx512(p, cg, x, pb, p0, p1);
+        return;
+    }
+#else
+    (void)isa;
+#endif
+    im2col_packed(p, cg, x, pb, p0, p1);
 }

@@ -14,7 +14,7 @@
 
 #include <immintrin.h>
 
-#include "ref_internal.h"
+#include "conv_gemm.h"
 
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
 
@@ -97,6 +97,77 @@ AVX512 void eb_ref_ukernel_avx512(int64_t kc, const float *a, const float *b, fl
 #endif
     case 2: AVX512_ROWS(2); break;
     default: AVX512_ROWS(1); break;
+    }
+}
+
+/* ---------------------------------------------------------------- implicit-GEMM convolution
+ * One tile of a stride-1 convolution read straight from the zero-padded input (ops_conv.c,
+ * conv_gemm.h): B's k step (tap, channel) for 64 consecutive positions of the padded output
+ * grid is 64 consecutive floats of the padded input at b + taps[tap] + channel * cstride, so
+ * nothing is packed; A is the weights in one panel of ntaps * cin steps of 6 rows.  The whole
+ * K stays in the 24 accumulators, and the tile is written once, straight into the unpadded
+ * output: vector q of a row goes out as the masked stores segs[seg_q[q] .. seg_q[q+1]) (one
+ * per output row it touches; junk columns of the padded grid are never stored). */
+static inline AVX512 __attribute__((always_inline)) void
+conv_tile(const int MRC, const int NP, const float *a, const float *b, const int64_t *taps,
+          int ntaps, int64_t cin, int64_t cstride, float *c, int64_t ldc,
+          const eb_ref_conv_seg *segs, const int *seg_q, const eb_ref_tile *t)
+{
+    __m512 acc[EB_REF_MR][EB_REF_AVX512_SPAN];
+#pragma GCC unroll 6
+    for (int r = 0; r < MRC; r++)
+#pragma GCC unroll 4
+        for (int q = 0; q < NP; q++)
+            acc[r][q] = _mm512_setzero_ps();
+    for (int tap = 0; tap < ntaps; tap++) {
+        const float *bt = b + taps[tap];
+        for (int64_t ci = 0; ci < cin; ci++, a += EB_REF_MR, bt += cstride) {
+            __m512 bv[EB_REF_AVX512_SPAN];
+#pragma GCC unroll 4
+            for (int q = 0; q < NP; q++)
+                bv[q] = _mm512_loadu_ps(bt + 16 * q);
+#pragma GCC unroll 6
+            for (int r = 0; r < MRC; r++) {
+                __m512 av = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 4
+                for (int q = 0; q < NP; q++)
+                    acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < MRC; r++) {
+        float *cr = c + r * ldc;
+        __m512 br = _mm512_set1_ps(t->brow ? t->brow[r] : 0.0f);
+#pragma GCC unroll 4
+        for (int q = 0; q < NP; q++) {
+            __m512 v = avx512_epi(acc[r][q], cr, 0, t, br, NULL);
+            for (int g = seg_q[q]; g < seg_q[q + 1]; g++)
+                _mm512_mask_storeu_ps(cr + segs[g].off, (__mmask16)segs[g].mask, v);
+        }
+    }
+}
+
+#define CONV_ROWS(NP)                                                                          \
+    switch (mr) {                                                                              \
+    case 6: conv_tile(6, NP, a, b, taps, ntaps, cin, cstride, c, ldc, segs, seg_q, t); break;           \
+    case 5: conv_tile(5, NP, a, b, taps, ntaps, cin, cstride, c, ldc, segs, seg_q, t); break;           \
+    case 4: conv_tile(4, NP, a, b, taps, ntaps, cin, cstride, c, ldc, segs, seg_q, t); break;           \
+    case 3: conv_tile(3, NP, a, b, taps, ntaps, cin, cstride, c, ldc, segs, seg_q, t); break;           \
+    case 2: conv_tile(2, NP, a, b, taps, ntaps, cin, cstride, c, ldc, segs, seg_q, t); break;           \
+    default: conv_tile(1, NP, a, b, taps, ntaps, cin, cstride, c, ldc, segs, seg_q, t); break;          \
+    }
+
+AVX512 void eb_ref_conv_tile_avx512(const float *a, const float *b, const int64_t *taps,
+                                    int ntaps, int64_t cin, int64_t cstride, float *c,
+                                    int64_t ldc, int mr, int nr, const eb_ref_conv_seg *segs,
+                                    const int *seg_q, const eb_ref_tile *t)
+{
+    switch ((nr + EB_REF_NR - 1) / EB_REF_NR) {
+    case 4: CONV_ROWS(4); break;
+    case 3: CONV_ROWS(3); break;
+    case 2: CONV_ROWS(2); break;
+    default: CONV_ROWS(1); break;
     }
 }
 

@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_gemm.h"
 #include "ref_internal.h"
 #include "threadpool.h"
 
-#define CONV_SERIAL_MACS (128.0 * 1024) /* smaller convolutions stay on the caller */
+#define CONV_SERIAL_MACS (384.0 * 1024) /* smaller convolutions stay on the caller */
 
 static int conv_is_pointwise(const eb_ref_conv2d *p)
 {
@@ -102,6 +103,69 @@ static int conv_static(const ref_value *v)
     return (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC) && v->dtype == EB_F32;
 }
 
+/* Implicit GEMM (AVX-512, stride 1, one group): the input is copied once per image into a
+ * zero-padded [C][HP][WP] buffer, and the output is computed on the padded grid of OH x WP
+ * positions, where tap (ki, kj) of channel c for position q is simply padded[c][q + ki*dh*WP +
+ * kj*dw]: B needs no im2col and no packing, the kernel reads it in place
+ * (eb_ref_conv_tile_avx512), and only the OW valid columns of each grid row are stored.  The
+ * grid's WP - OW extra columns per row cost FMAs, so the path is taken only where they are
+ * no more than im2col's own padding of the last panel would be, plus 15%. */
+typedef struct conv_implicit {
+    int direct; /* instead: the direct kernel for few input channels (below) */
+    int64_t hp, wp, np, pad_floats; /* padded rows, columns; grid positions (OH*WP); buffer */
+    int ntaps;
+    int64_t taps[];
+} conv_implicit;
+
+/* A strided first layer (1 to 4 input channels): the direct AVX-512 kernel
+ * (conv_direct_avx512.c), whose weights are [c][kh][kw][m rounded up to 16].  At stride 1 the
+ * implicit GEMM is as fast and wastes nothing on channel counts like 8 (the zoo student's
+ * first layer: the whole model 6.7 us so, 7.2 us with the direct kernel). */
+#define CONV_DIRECT_MAX_C 4
+static int conv_direct_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
+{
+    return isa == EB_REF_ISA_AVX512 && p->group == 1 && p->c <= CONV_DIRECT_MAX_C &&
+           p->kh * p->kw > 1 && p->oh > 0 && p->ow > 0 && (p->sh > 1 || p->sw > 1);
+}
+
+static int conv_implicit_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
+{
+    if (isa != EB_REF_ISA_AVX512 || p->group != 1 || p->sh != 1 || p->sw != 1 ||
+        p->kh * p->kw < 2 || p->oh < 1 || p->ow < 1)
+        return 0;
+    int64_t wp = p->w + p->pl + p->pr;
+    int64_t grid = (p->oh * wp + EB_REF_NR - 1) / EB_REF_NR;
+    int64_t dense = (p->oh * p->ow + EB_REF_NR - 1) / EB_REF_NR;
+    return (double)grid <= 1.15 * (double)dense;
+}
+
+/* The plan of an implicit convolution, written at `at` (sizeof(conv_implicit) + taps). */
+static size_t conv_implicit_bytes(const eb_ref_conv2d *p)
+{
+    return sizeof(conv_implicit) + (size_t)(p->kh * p->kw) * sizeof(int64_t);
+}
+
+static conv_implicit *conv_implicit_plan(const eb_ref_conv2d *p, void *at)
+{
+    conv_implicit *ci = at;
+    ci->direct = 0;
+    ci->hp = p->h + p->pt + p->pb;
+    ci->wp = p->w + p->pl + p->pr;
+    ci->np = p->oh * ci->wp;
+    ci->ntaps = (int)(p->kh * p->kw);
+    int64_t tmax = 0;
+    for (int64_t ki = 0; ki < p->kh; ki++)
+        for (int64_t kj = 0; kj < p->kw; kj++) {
+            int64_t t = ki * p->dh * ci->wp + kj * p->dw;
+            ci->taps[ki * p->kw + kj] = t;
+            tmax = t > tmax ? t : tmax;
+        }
+    /* the kernel reads whole 64-float tiles of the grid from any tap: zeros after the last
+     * channel cover the overhang */
+    ci->pad_floats = p->c * ci->hp * ci->wp + tmax + 4 * EB_REF_NR;
+    return ci;
+}
+
 int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const float *bn_shift,
                      eb_err *err)
 {
@@ -135,6 +199,46 @@ int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const 
         return 0;
     }
     pr->kind = REF_PREP_CONV_GEMM;
+    if (conv_direct_fits(p, s->isa)) {
+        int64_t mp = (p->m + 15) / 16 * 16;
+        size_t wbytes = ((size_t)(mp * kdim) * sizeof(float) + 63) / 64 * 64;
+        pr->packed = aligned_alloc(64, wbytes + 64);
+        if (!pr->packed) {
+            free(w);
+            return eb_errf(err, "out of memory packing Conv weights");
+        }
+        for (int64_t k = 0; k < kdim; k++)
+            for (int64_t m = 0; m < mp; m++)
+                pr->packed[k * mp + m] = m < p->m ? w[m * kdim + k] : 0.0f;
+        conv_implicit *ci = (conv_implicit *)(void *)((char *)pr->packed + wbytes);
+        memset(ci, 0, sizeof *ci);
+        ci->direct = 1;
+        pr->ext = ci;
+        free(w);
+        return 0;
+    }
+    if (conv_implicit_fits(p, s->isa)) {
+        int64_t mp = (p->m + EB_REF_MR - 1) / EB_REF_MR * EB_REF_MR, khw = p->kh * p->kw;
+        /* the plan lives after the weights, in the same block: freed with them, and
+         * pr->ext (no ext_free) marks the path */
+        size_t wbytes = ((size_t)(mp * kdim) * sizeof(float) + 63) / 64 * 64;
+        pr->packed = aligned_alloc(64, (wbytes + conv_implicit_bytes(p) + 63) / 64 * 64);
+        if (!pr->packed) {
+            free(w);
+            return eb_errf(err, "out of memory packing Conv weights");
+        }
+        conv_implicit *ci = conv_implicit_plan(p, (char *)pr->packed + wbytes);
+        pr->ext = ci;
+        /* one panel per 6 output channels, k = tap * C + channel */
+        for (int64_t m = 0; m < mp; m++)
+            for (int64_t t = 0; t < khw; t++)
+                for (int64_t c = 0; c < p->c; c++)
+                    pr->packed[m / EB_REF_MR * EB_REF_MR * kdim + (t * p->c + c) * EB_REF_MR +
+                               m % EB_REF_MR] = m < p->m ? w[m * kdim + c * khw + t] : 0.0f;
+        free(w);
+        pr->scratch = (size_t)ci->pad_floats;
+        return 0;
+    }
     size_t per = eb_ref_pack_a_floats(mg, kdim);
     pr->packed = aligned_alloc(64, ((per * (size_t)p->group + 1) * sizeof(float) + 63) / 64 * 64);
     if (!pr->packed) {
@@ -168,7 +272,7 @@ static void conv_pack_task(void *ctx, int64_t task, int thread)
     if (j->pointwise)
         eb_ref_pack_b_panels(0, j->cg, ohw, j->x, ohw, j->pb, p0, p1);
     else
-        eb_ref_im2col_packed(j->p, j->cg, j->x, j->pb, p0, p1);
+        eb_ref_im2col_packed_isa(j->p, j->cg, j->x, j->pb, p0, p1, j->isa);
 }
 
 static void conv_dw_task(void *ctx, int64_t task, int thread)
@@ -190,6 +294,212 @@ static int64_t conv_split(int64_t n, int threads, int64_t *per)
     if (*per < 1)
         *per = 1;
     return (n + *per - 1) / *per;
+}
+
+/* Packed B of one image's group, column block by column block: a task packs its panels
+ * (im2col or the pointwise copy) and multiplies them at once, while they are still in L2,
+ * instead of writing the whole K x OH*OW patch matrix (7 MB for resnet18's first stage, far
+ * beyond L2) before the GEMM reads it back.  Tasks are independent (no barrier between
+ * packing and the product), which also lets two threads overlap the two phases. */
+#define CONV_BLOCK_FLOATS (64 * 1024) /* a column block's packed B: 256 KiB of L2 */
+
+typedef struct conv_fused_job {
+    conv_job *j;
+    const float *pa;
+    float *y;
+    const float *bias;
+    int64_t mg, kdim, ohw, Np, cb;
+    int span;
+    eb_ref_ukernel_fn kern;
+} conv_fused_job;
+
+static void conv_fused_task(void *ctx, int64_t task, int thread)
+{
+    (void)thread;
+    const conv_fused_job *f = ctx;
+    const conv_job *j = f->j;
+    int64_t p0 = task * f->cb, p1 = p0 + f->cb;
+    if (p1 > j->n_panels)
+        p1 = j->n_panels;
+    if (j->pointwise)
+        eb_ref_pack_b_panels(0, j->cg, f->ohw, j->x, f->ohw, j->pb, p0, p1);
+    else
+        eb_ref_im2col_packed_isa(j->p, j->cg, j->x, j->pb, p0, p1, j->isa);
+    const ref_prep *pr = j->pr;
+    int64_t c0 = p0 * EB_REF_NR, c1 = p1 * EB_REF_NR < f->ohw ? p1 * EB_REF_NR : f->ohw;
+    int64_t Mp = (f->mg + EB_REF_MR - 1) / EB_REF_MR * EB_REF_MR, step = f->span * EB_REF_NR;
+    for (int64_t k0 = 0; k0 < f->kdim; k0 += EB_REF_KC) {
+        int64_t kc = f->kdim - k0 < EB_REF_KC ? f->kdim - k0 : EB_REF_KC;
+        eb_ref_tile t = {.alpha = 1.0f, .load = k0 > 0, .last = k0 + kc >= f->kdim,
+                         .act = pr->act, .lo = pr->lo, .hi = pr->hi};
+        const float *pa = f->pa + k0 * Mp, *pb = j->pb + k0 * f->Np;
+        for (int64_t c = c0; c < c1; c += step) {
+            int nr = (int)(c1 - c < step ? c1 - c : step);
+            for (int64_t i = 0; i < f->mg; i += EB_REF_MR) {
+                int mr = (int)(f->mg - i < EB_REF_MR ? f->mg - i : EB_REF_MR);
+                t.brow = f->bias + i;
+                f->kern(kc, pa + i * kc, pb + c * kc, f->y + i * f->ohw + c, f->ohw, mr, nr, &t);
+            }
+        }
+    }
+}
+
+/* Column blocks of `span` panels each (the kernel's width), as many as fit CONV_BLOCK_FLOATS;
+ * 0 when the layer has too few columns for blocks to pay (few panels: the old split). */
+static int64_t conv_fused_blocks(int64_t n_panels, int64_t kdim, int span, int threads,
+                                 int64_t *cb)
+{
+    int64_t c = CONV_BLOCK_FLOATS / (kdim * EB_REF_NR) / span * span;
+    if (c < span)
+        c = span;
+    int64_t want = threads > 1 ? 4 * (int64_t)threads : 2;
+    while (c > span && (n_panels + c - 1) / c < want)
+        c -= span;
+    int64_t n = (n_panels + c - 1) / c;
+    if (n < (threads > 1 ? 2 * (int64_t)threads : 2))
+        return 0;
+    *cb = c;
+    return n;
+}
+
+typedef struct conv_implicit_job {
+    const eb_ref_conv2d *p;
+    const ref_prep *pr;
+    const conv_implicit *ci;
+    const float *x;
+    float *xp, *y;
+    int64_t n_cols, n_rows, rows_per, chans_per;
+} conv_implicit_job;
+
+/* Channels [c0, c1) of the input into the padded buffer, borders zeroed (the scratch is shared
+ * with other layers, so nothing can be assumed about it). */
+static void conv_implicit_pad_task(void *ctx, int64_t task, int thread)
+{
+    (void)thread;
+    const conv_implicit_job *j = ctx;
+    const eb_ref_conv2d *p = j->p;
+    const conv_implicit *ci = j->ci;
+    int64_t c0 = task * j->chans_per, c1 = c0 + j->chans_per;
+    if (c1 >= p->c) {
+        c1 = p->c;
+        float *tail = j->xp + p->c * ci->hp * ci->wp;
+        memset(tail, 0, (size_t)(ci->pad_floats - p->c * ci->hp * ci->wp) * sizeof *tail);
+    }
+    for (int64_t c = c0; c < c1; c++) {
+        float *d = j->xp + c * ci->hp * ci->wp;
+        const float *xc = j->x + c * p->h * p->w;
+        int small = ci->hp * ci->wp <= 4096; /* one memset beats 2 tiny ones per row */
+        if (small)
+            memset(d, 0, (size_t)(ci->hp * ci->wp) * sizeof *d);
+        else
+            memset(d, 0, (size_t)(p->pt * ci->wp) * sizeof *d);
+        for (int64_t h = 0; h < p->h; h++) {
+            float *row = d + (p->pt + h) * ci->wp;
+            memcpy(row + p->pl, xc + h * p->w, (size_t)p->w * sizeof *row);
+            if (small)
+                continue;
+            memset(row, 0, (size_t)p->pl * sizeof *row);
+            memset(row + p->pl + p->w, 0, (size_t)p->pr * sizeof *row);
+        }
+        if (!small)
+            memset(d + (p->pt + p->h) * ci->wp, 0, (size_t)(p->pb * ci->wp) * sizeof *d);
+    }
+}
+
+/* Row panels [r0, r1) of 6 output channels by every column tile of 64 grid positions. */
+static void conv_implicit_task(void *ctx, int64_t task, int thread)
+{
+    (void)thread;
+    const conv_implicit_job *j = ctx;
+    const eb_ref_conv2d *p = j->p;
+    const conv_implicit *ci = j->ci;
+    const ref_prep *pr = j->pr;
+    int64_t kdim = p->c * ci->ntaps, ohw = p->oh * p->ow, span = 4 * EB_REF_NR;
+    int64_t r0 = task / j->n_cols * j->rows_per, col = task % j->n_cols;
+    int64_t r1 = r0 + j->rows_per < j->n_rows ? r0 + j->rows_per : j->n_rows;
+    int64_t q0 = col * span, nr = ci->np - q0 < span ? ci->np - q0 : span;
+    /* the masked stores of this column tile: per vector, one per output row it meets */
+    eb_ref_conv_seg segs[4 * (4 * EB_REF_NR + 2)];
+    int seg_q[5], n = 0;
+    int64_t oh = q0 / ci->wp, ow = q0 - oh * ci->wp; /* grid row and column of lane 0 */
+    for (int q = 0; q < 4; q++) {
+        seg_q[q] = n;
+        for (int64_t l = 0; l < EB_REF_NR && q * EB_REF_NR + l < nr;) {
+            int64_t len = ci->wp - ow < EB_REF_NR - l ? ci->wp - ow : EB_REF_NR - l;
+            if (len > nr - q * EB_REF_NR - l)
+                len = nr - q * EB_REF_NR - l;
+            int64_t valid = ow < p->ow ? (p->ow - ow < len ? p->ow - ow : len) : 0;
+            if (valid > 0) {
+                segs[n].off = q0 + q * EB_REF_NR - oh * (ci->wp - p->ow);
+                segs[n].mask = ((1u << (l + valid)) - 1u) & ~((1u << l) - 1u);
+                n++;
+            }
+            l += len;
+            if ((ow += len) == ci->wp)
+                ow = 0, oh++;
+        }
+    }
+    seg_q[4] = n;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t i = r * EB_REF_MR;
+        int mr = (int)(p->m - i < EB_REF_MR ? p->m - i : EB_REF_MR);
+        eb_ref_tile t = {.alpha = 1.0f, .load = 0, .last = 1, .brow = pr->bias + i,
+                         .act = pr->act, .lo = pr->lo, .hi = pr->hi};
+#if defined(__x86_64__)
+        eb_ref_conv_tile_avx512(pr->packed + i * kdim, j->xp + q0, ci->taps, ci->ntaps, p->c,
+                                ci->hp * ci->wp, j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q,
+                                &t);
+#else
+        (void)mr, (void)t;
+#endif
+    }
+}
+
+static void conv_direct_task(void *ctx, int64_t task, int thread)
+{
+    (void)thread;
+    const conv_implicit_job *j = ctx;
+    const eb_ref_conv2d *p = j->p;
+    int64_t r0 = task * j->rows_per, r1 = r0 + j->rows_per < p->oh ? r0 + j->rows_per : p->oh;
+#if defined(__x86_64__)
+    eb_ref_conv_direct_avx512(p, j->x, j->pr->packed, (p->m + 15) / 16 * 16, j->pr->bias,
+                              j->pr->act, j->pr->lo, j->pr->hi, j->y, r0, r1);
+#else
+    (void)p, (void)r0, (void)r1;
+#endif
+}
+
+static void conv_implicit_exec(ref_session *s, const ref_node *nd, struct eb_ref_pool *pool,
+                               int threads)
+{
+    const eb_ref_conv2d *p = &nd->conv;
+    const ref_prep *pr = nd->prep;
+    conv_implicit_job j = {.p = p, .pr = pr, .ci = pr->ext, .xp = s->scratch};
+    if (j.ci->direct) { /* output rows split over the pool */
+        int64_t tasks = conv_split(p->oh, threads, &j.rows_per);
+        for (int64_t n = 0; n < p->n; n++) {
+            j.x = (const float *)s->vals[nd->in[0]].data + n * p->c * p->h * p->w;
+            j.y = (float *)s->vals[nd->out[0]].data + n * p->m * p->oh * p->ow;
+            eb_ref_pool_run(pool, tasks, conv_direct_task, &j);
+        }
+        return;
+    }
+    j.n_cols = (j.ci->np + 4 * EB_REF_NR - 1) / (4 * EB_REF_NR);
+    j.n_rows = (p->m + EB_REF_MR - 1) / EB_REF_MR;
+    /* about 4 tasks per thread: whole column tiles, row panels split as needed */
+    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
+    int64_t splits = (want + j.n_cols - 1) / j.n_cols;
+    if (splits > j.n_rows)
+        splits = j.n_rows;
+    j.rows_per = (j.n_rows + splits - 1) / splits;
+    int64_t row_tasks = (j.n_rows + j.rows_per - 1) / j.rows_per;
+    int64_t pad_tasks = conv_split(p->c, threads, &j.chans_per);
+    for (int64_t n = 0; n < p->n; n++) {
+        j.x = (const float *)s->vals[nd->in[0]].data + n * p->c * p->h * p->w;
+        j.y = (float *)s->vals[nd->out[0]].data + n * p->m * p->oh * p->ow;
+        eb_ref_pool_run(pool, pad_tasks, conv_implicit_pad_task, &j);
+        eb_ref_pool_run(pool, row_tasks * j.n_cols, conv_implicit_task, &j);
+    }
 }
 
 void ref_conv_exec(ref_session *s, const ref_node *nd)
@@ -216,10 +526,29 @@ void ref_conv_exec(ref_session *s, const ref_node *nd)
         }
         return;
     }
+    if (pr->ext) {
+        conv_implicit_exec(s, nd, pool, threads);
+        return;
+    }
     int64_t kdim = cg * p->kh * p->kw;
     size_t per = eb_ref_pack_a_floats(mg, kdim);
     j.pb = s->scratch;
     j.n_panels = (ohw + EB_REF_NR - 1) / EB_REF_NR;
+    eb_ref_ukernel_fn kern = s->kernel ? s->kernel : eb_ref_ukernel_best(NULL);
+    conv_fused_job f = {.j = &j, .mg = mg, .kdim = kdim, .ohw = ohw, .kern = kern,
+                        .Np = j.n_panels * EB_REF_NR, .span = eb_ref_ukernel_nr(kern) / EB_REF_NR};
+    int64_t blocks = conv_fused_blocks(j.n_panels, kdim, f.span, threads, &f.cb);
+    if (blocks > 0) {
+        for (int64_t n = 0; n < p->n; n++)
+            for (int64_t g = 0; g < p->group; g++) {
+                j.x = x + (n * p->c + g * cg) * p->h * p->w;
+                f.pa = pr->packed + (size_t)g * per;
+                f.y = y + (n * p->m + g * mg) * ohw;
+                f.bias = pr->bias + g * mg;
+                eb_ref_pool_run(pool, blocks, conv_fused_task, &f);
+            }
+        return;
+    }
     int64_t tasks = conv_split(j.n_panels, threads, &j.per_task);
     for (int64_t n = 0; n < p->n; n++)
         for (int64_t g = 0; g < p->group; g++) {

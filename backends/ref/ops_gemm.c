@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_gemm.h"
 #include "ref_internal.h"
 #include "threadpool.h"
 
@@ -290,11 +291,15 @@ void ref_gemm_exec(ref_session *s, const ref_node *nd)
         for (int64_t i = 0; i < m * n; i++)
             y[i] = at->beta * c[i];
     }
-    eb_ref_pack_a(at->trans_a, m, k, a, at->trans_a ? m : k, s->scratch);
     eb_ref_epilogue ep = {.alpha = at->alpha, .accumulate = p->c_into_y,
                           .bias_row = p->bias_is_row ? p->bias : NULL,
                           .bias_col = p->bias_is_row ? NULL : p->bias, .act = p->act,
                           .lo = p->lo, .hi = p->hi, .kernel = s->kernel};
+    if (m == 1) { /* batch 1: a GEMV, A read in place (transposed or not, it is contiguous) */
+        eb_ref_gemv_packed(n, k, a, p->packed, y, &ep, s->isa, s->pool);
+        return;
+    }
+    eb_ref_pack_a(at->trans_a, m, k, a, at->trans_a ? m : k, s->scratch);
     eb_ref_gemm_packed(m, n, k, s->scratch, p->packed, y, n, &ep, s->pool);
 }
 
@@ -327,9 +332,14 @@ void ref_matmul_exec(ref_session *s, const ref_node *nd)
 {
     const ref_prep *p = nd->prep;
     int64_t m = nd->m, n = nd->n, k = nd->k;
-    eb_ref_pack_a(0, m, k, s->vals[nd->in[0]].data, k, s->scratch);
     eb_ref_epilogue ep = {.alpha = 1.0f, .bias_col = p->bias, .act = p->act, .lo = p->lo,
                           .hi = p->hi, .kernel = s->kernel};
+    if (m == 1) {
+        eb_ref_gemv_packed(n, k, s->vals[nd->in[0]].data, p->packed, s->vals[nd->out[0]].data,
+                           &ep, s->isa, s->pool);
+        return;
+    }
+    eb_ref_pack_a(0, m, k, s->vals[nd->in[0]].data, k, s->scratch);
     eb_ref_gemm_packed(m, n, k, s->scratch, p->packed, s->vals[nd->out[0]].data, n, &ep,
                        s->pool);
 }

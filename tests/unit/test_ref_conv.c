@@ -298,6 +298,74 @@ static void test_conv_model_fusion_profile(void **state)
     free(x), free(y1), free(y2);
 }
 
+/* The GEMM convolution's newer paths: the implicit GEMM over a padded copy of the input
+ * (AVX-512, stride 1: its grid's extra columns, tiles of up to 64 positions, 6-row channel
+ * edges, dilation, kh != kw, batches), the AVX-512 im2col (masked runs, stride 2 by permute,
+ * stride 3 by gather, asymmetric pads), the direct kernel of strided first layers (1 to 4
+ * input channels), and the column blocks that pack and multiply in one task (threads split
+ * them: the bytes must equal one thread's). */
+static void test_conv_gemm_paths(void **state)
+{
+    (void)state;
+    eb_ref_pool *pool = NULL;
+    eb_err err = {0};
+    assert_int_equal(eb_ref_pool_create(2, 0, &pool, &err), 0);
+    const ref_conv_shape shapes[] = {
+        /* n  c   h   w   m  kh kw s d pad g */
+        {1, 5, 7, 7, 13, 3, 3, 1, 1, 1, 1},    /* 7x7 grid of 9-wide rows, 6-row edge */
+        {2, 3, 9, 21, 7, 3, 5, 1, 1, 2, 1},    /* kh != kw, batch */
+        {1, 6, 12, 10, 8, 3, 3, 1, 2, 2, 1},   /* dilation */
+        {1, 4, 17, 17, 6, 2, 2, 1, 1, 0, 1},   /* no padding, even kernel */
+        {1, 32, 30, 30, 24, 3, 3, 1, 1, 1, 1}, /* big enough for the pool */
+        {1, 300, 5, 5, 8, 3, 3, 1, 1, 1, 1},   /* K over one k block */
+        {1, 3, 40, 38, 16, 3, 3, 2, 1, 1, 1},  /* stride 2 im2col, column blocks */
+        {1, 16, 64, 64, 32, 3, 3, 2, 1, 1, 1}, /* stride 2, split over threads */
+        {1, 5, 31, 29, 6, 5, 5, 3, 1, 2, 1},   /* stride 3 (gather) */
+        {1, 2, 19, 17, 20, 3, 3, 2, 2, 2, 1},  /* direct first layer: dilation, 20 channels */
+        {2, 3, 33, 35, 16, 3, 3, 2, 1, 1, 1},  /* direct, batch, rows split over threads */
+        {1, 32, 40, 40, 48, 1, 1, 1, 1, 0, 1}, /* pointwise, column blocks */
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        ref_conv_check(&shapes[i], (int)(i & 1), (eb_ref_act)(i % 3), REF_PREP_CONV_GEMM, pool);
+    /* asymmetric pads (auto_pad SAME_UPPER and friends) on both new paths */
+    const int64_t geo[][6] = {
+        /* stride, pt, pl, pb, pr, kernel */
+        {1, 0, 1, 2, 0, 3}, {1, 2, 0, 0, 1, 3}, {2, 0, 0, 1, 1, 3}, {2, 3, 2, 3, 2, 7},
+        {3, 1, 0, 2, 1, 3},
+    };
+    for (size_t g = 0; g < sizeof geo / sizeof geo[0]; g++) {
+        eb_ref_conv2d p = {.n = 1, .c = 3, .h = 23, .w = 19, .m = 10, .kh = geo[g][5],
+                           .kw = geo[g][5], .sh = geo[g][0], .sw = geo[g][0], .dh = 1, .dw = 1,
+                           .pt = geo[g][1], .pl = geo[g][2], .pb = geo[g][3], .pr = geo[g][4],
+                           .group = 1};
+        p.oh = eb_ref_conv_out(p.h, p.kh, p.sh, p.dh, p.pt, p.pb, 0);
+        p.ow = eb_ref_conv_out(p.w, p.kw, p.sw, p.dw, p.pl, p.pr, 0);
+        float *x = ref_conv_fill((size_t)(p.c * p.h * p.w), 7);
+        float *w = ref_conv_fill((size_t)(p.m * p.c * p.kh * p.kw), 8);
+        float *b = ref_conv_fill((size_t)p.m, 9);
+        size_t ny = (size_t)(p.m * p.oh * p.ow);
+        double *want = malloc(ny * sizeof *want);
+        ref_conv_naive(&p, x, w, b, NULL, NULL, EB_REF_ACT_NONE, want);
+        for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++) {
+            if (!eb_ref_isa_supported((eb_ref_isa)isa))
+                continue;
+            int kind = 0;
+            float *y = ref_conv_node(&p, x, w, b, NULL, NULL, EB_REF_ACT_NONE, NULL,
+                                     (eb_ref_isa)isa, &kind);
+            assert_int_equal(kind, REF_PREP_CONV_GEMM);
+            for (size_t i = 0; i < ny; i++)
+                if (fabs(y[i] - want[i]) > 1e-4 * (fabs(want[i]) > 1 ? fabs(want[i]) : 1))
+                    fail_msg("%s: pads %lld %lld %lld %lld stride %lld: y[%zu] = %.7g, want %.7g",
+                             eb_ref_isa_name((eb_ref_isa)isa), (long long)p.pt, (long long)p.pl,
+                             (long long)p.pb, (long long)p.pr, (long long)p.sh, i, y[i],
+                             want[i]);
+            free(y);
+        }
+        free(x), free(w), free(b), free(want);
+    }
+    eb_ref_pool_destroy(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_conv_depthwise_kxk),
         cmocka_unit_test(test_conv_threads_equal),
         cmocka_unit_test(test_conv_model_fusion_profile),
+        cmocka_unit_test(test_conv_gemm_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ref/conv_gemm.h"
 #include "ref/ref_internal.h"
 #include "ref/threadpool.h"
 
@@ -281,6 +282,64 @@ static void test_sgemm_blocks(void **state)
         }
 }
 
+/* The batch-1 GEMV (gemm_gemv.c) on packed B, every ISA this CPU runs: widths around the
+ * 16- and 64-column groups, K odd, around and beyond the k block, every epilogue field, and
+ * two threads equal to one bit for bit (columns are split, each sum is computed alike). */
+static void test_gemv_packed(void **state)
+{
+    (void)state;
+    eb_ref_pool *pool = NULL;
+    eb_err err = {0};
+    assert_int_equal(eb_ref_pool_create(2, 0, &pool, &err), 0);
+    const int64_t ns[] = {1, 10, 16, 63, 64, 65, 130, 1000};
+    const int64_t ks[] = {1, 7, 256, 257, 1568};
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+            for (int e = 0; e < 4; e++) {
+                int64_t N = ns[ni], K = ks[ki];
+                float *a = ref_gemm_fill((size_t)K, 1), *B = ref_gemm_fill((size_t)(K * N), 2);
+                float *bc = ref_gemm_fill((size_t)N, 3), *y0 = ref_gemm_fill((size_t)N, 4);
+                float br = 0.5f;
+                float *pb = aligned_alloc(64, (eb_ref_pack_b_floats(K, N) * sizeof(float) + 63) /
+                                                  64 * 64);
+                assert_non_null(pb);
+                eb_ref_pack_b(e & 1, K, N, B, e & 1 ? K : N, pb);
+                eb_ref_epilogue ep = {.alpha = e == 2 ? 0.5f : 1.0f, .accumulate = e == 3,
+                                      .bias_col = e & 1 ? bc : NULL, .bias_row = e == 2 ? &br : NULL,
+                                      .act = (eb_ref_act)(e % 3), .lo = -0.25f, .hi = 0.75f};
+                double *want = malloc((size_t)N * sizeof *want);
+                for (int64_t j = 0; j < N; j++) {
+                    double sum = 0;
+                    for (int64_t k = 0; k < K; k++)
+                        sum += (double)a[k] * (e & 1 ? B[j * K + k] : B[k * N + j]);
+                    double v = ep.alpha * sum + (ep.accumulate ? y0[j] : 0) +
+                               (ep.bias_col ? bc[j] : 0) + (ep.bias_row ? br : 0);
+                    if (ep.act == EB_REF_ACT_RELU)
+                        v = v > 0 ? v : 0;
+                    else if (ep.act == EB_REF_ACT_CLIP)
+                        v = v < -0.25 ? -0.25 : v > 0.75 ? 0.75 : v;
+                    want[j] = v;
+                }
+                for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++) {
+                    if (!eb_ref_isa_supported((eb_ref_isa)isa))
+                        continue;
+                    float *y1 = malloc((size_t)N * sizeof *y1), *y2 = malloc((size_t)N * sizeof *y2);
+                    memcpy(y1, y0, (size_t)N * sizeof *y1);
+                    memcpy(y2, y0, (size_t)N * sizeof *y2);
+                    eb_ref_gemv_packed(N, K, a, pb, y1, &ep, (eb_ref_isa)isa, NULL);
+                    eb_ref_gemv_packed(N, K, a, pb, y2, &ep, (eb_ref_isa)isa, pool);
+                    char what[64];
+                    snprintf(what, sizeof what, "gemv %s N%lld K%lld e%d",
+                             eb_ref_isa_name((eb_ref_isa)isa), (long long)N, (long long)K, e);
+                    ref_gemm_close(y1, N, want, 1, N, 1e-4, what);
+                    assert_memory_equal(y1, y2, (size_t)N * sizeof *y1);
+                    free(y1), free(y2);
+                }
+                free(a), free(B), free(bc), free(y0), free(pb), free(want);
+            }
+    eb_ref_pool_destroy(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_gemm_kernels_agree), cmocka_unit_test(test_gemm_isa_switch),
         cmocka_unit_test(test_gemm_threads_equal),
         cmocka_unit_test(test_sgemm_blocks),
+        cmocka_unit_test(test_gemv_packed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
