@@ -583,11 +583,16 @@ void ref_qdq_dyn_exec(ref_session *s, const ref_node *nd)
     }
 
     /* 3. the graph's float operations, in its order */
-    for (int64_t m = 0; m < M; m++) {
-        float w = p->ws[m];
-        a[m] = p->form == QD_PRODUCT ? sx * w : p->form == QD_X_THEN_W ? sx : w;
-        b[m] = p->form == QD_PRODUCT ? 1.0f : p->form == QD_X_THEN_W ? w : sx;
-    }
+    const float *ws = p->ws; /* one loop per form: each vectorizes */
+    if (p->form == QD_PRODUCT)
+        for (int64_t m = 0; m < M; m++)
+            a[m] = sx * ws[m], b[m] = 1.0f;
+    else if (p->form == QD_X_THEN_W)
+        for (int64_t m = 0; m < M; m++)
+            a[m] = sx, b[m] = ws[m];
+    else
+        for (int64_t m = 0; m < M; m++)
+            a[m] = ws[m], b[m] = sx;
     int32_t zx = p->use_zx ? zp : 0;
     if (rows == 1) {
 #if defined(__x86_64__)
