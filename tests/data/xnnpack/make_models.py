@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Small ONNX graphs for tests/unit/test_xnnpack.c: each exercises one mapping path of the
 xnnpack backend (pool padding and ceil_mode, depthwise with a multiplier, standalone
-BatchNormalization, broadcast constants in NHWC, Flatten -> Gemm column permutation, Softmax)
-plus one it must refuse (Transpose).  The test compares xnnpack with ref on random input.
+BatchNormalization, broadcast constants in NHWC, Flatten -> Gemm column permutation, Softmax,
+an int8 QDQ graph, the sparse-inference graph shape) plus ones it must refuse (Transpose, a
+uint8 graph output).  The test compares xnnpack with ref on random input.
 
-    /usr/bin/python3 tests/data/xnnpack/make_models.py    # rewrites the .onnx files here
+    /usr/bin/python3 tests/data/xnnpack/make_models.py              # rewrites the .onnx files here
+    /usr/bin/python3 tests/data/xnnpack/make_models.py --bench DIR  # also 112x112 sparse CNNs in DIR
 """
 import os
 
