@@ -869,6 +869,9 @@ static const eb_option_spec torch_options[] = {
      "where NAME.pt is looked for first (else $EDGEBENCH_TORCHSCRIPT_DIR); then beside "
      "NAME.onnx, then ../build/torchscript from the model's directory (make torchscript writes "
      "every variant there); a file exported from another NAME.onnx (sha256) is passed over"},
+    {"optimize", "bool", "1",
+     "torch.jit.freeze + optimize_for_inference at open, as PyTorch prescribes for inference "
+     "(0: the module as exported)"},
     {"spin", "bool", "1",
      "intra-op OpenMP threads spin between parallel sections as PyTorch's default does (0: "
      "OMP_WAIT_POLICY=PASSIVE, they sleep; for a machine other jobs keep busy)"},

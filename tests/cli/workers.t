@@ -16,8 +16,9 @@ ONNX Runtime (node + onnxruntime-node) and PyTorch (python3) are available on th
     spin           bool    default 1        * (glob)
     run_timeout    float   default 60       * (glob)
 
-  $ $EDGEBENCH help pytorch | grep -E '^  (torchscript_dir|qengine|spin) ' | cut -c1-40 | sed 's/ *$//'
+  $ $EDGEBENCH help pytorch | grep -E '^  (torchscript_dir|qengine|optimize|spin) ' | cut -c1-40 | sed 's/ *$//'
     torchscript_dir string  default ""
+    optimize       bool    default 1
     spin           bool    default 1
     qengine        string  default ""
 
