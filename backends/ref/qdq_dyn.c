@@ -18,10 +18,10 @@
  *      GEMM otherwise) on weights packed at open as w' = W - z_w per column, so only the
  *      activation's zero point is left, a correction by each column's sum:
  *        acc[r, n] = sum_k (q - z_x)(W - z_w) = sum_k q w'[n, k] - z_x * sum_k w'[n, k];
- *   3. applies the graph's float operations in the graph's order — ((float)acc * a[n]) * b[n]
- *      + bias[n], then max(., 0) for a Relu, with (a, b) = (s_x * s_w[n], 1), (s_x, s_w[n])
- *      or (s_w[n], s_x) as the Muls were written — so the node's output equals the unfused
- *      graph's bit for bit (absent bias: -0.0f, which adds nothing, not even to a -0).
+ *   3. applies the graph's float operations in the graph's order — (float)acc * (s_x *
+ *      s_w[n]), ((float)acc * s_x) * s_w[n] or ((float)acc * s_w[n]) * s_x as the Muls were
+ *      written, + bias[n], then max(., 0) for a Relu — so the node's output equals the
+ *      unfused graph's bit for bit (absent bias: -0.0f, which adds nothing, not even to -0).
  *
  * DynamicQuantizeLinear quantizes the whole tensor with one scale (not each row), so the
  * fused node does too.  A chain that does not fit (w' outside int8, K above 32768 where the
@@ -55,7 +55,7 @@ typedef struct qd_plan {
     eb_ref_qgemv_fn gemv;
     eb_ref_qkernel_fn kernel;
     int avx2;            /* quantize and dequantize with AVX2 */
-    size_t off_q, off_pb, off_c, off_a, off_b, total; /* scratch layout, bytes */
+    size_t off_q, off_pb, off_c, total; /* scratch layout, bytes */
 } qd_plan;
 
 static void qd_free(void *ext)
@@ -289,14 +289,12 @@ static int qd_try(ref_session *s, int i, int *uses, int *reader, eb_err *err)
     p->avx2 = eb_ref_isa_pick() != EB_REF_ISA_PORTABLE && __builtin_cpu_supports("avx2");
 #endif
     /* scratch: x's bytes (a whole group of four past K for the matrix-vector kernel), packed
-     * B, int32 C [M, rows], the two per-run multipliers */
+     * B, int32 C [M, rows] */
     int64_t k4 = (K + 3) / 4;
     p->off_q = 0;
     p->off_pb = qd_up((size_t)(p->rows * K > k4 * 4 ? p->rows * K : k4 * 4) + 32);
     p->off_c = p->off_pb + (p->gemv ? 0 : qd_up(eb_ref_qpack_b_bytes(K, p->rows)));
-    p->off_a = p->off_c + qd_up((size_t)((M + EB_REF_QVR) * p->rows) * sizeof(int32_t));
-    p->off_b = p->off_a + qd_up((size_t)M * sizeof(float));
-    p->total = p->off_b + qd_up((size_t)M * sizeof(float));
+    p->total = p->off_c + qd_up((size_t)((M + EB_REF_QVR) * p->rows) * sizeof(int32_t));
 
     ref_prep *pr = calloc(1, sizeof *pr);
     char *name = malloc(strlen(mm->op_type) + 8);
@@ -430,13 +428,23 @@ static void qd_minmax_c(const float *x, size_t i0, size_t n, float *mn, float *m
     }
 }
 
-/* y[m] = ((float)(c[m] - zx * wsum[m]) * a[m]) * b[m] + bias[m], max with 0 for a Relu. */
+/* y[m] = the graph's scale Muls on (float)(c[m] - zx * wsum[m]), + bias[m], max with 0 for a
+ * Relu. */
 static void qd_dequant_c(const qd_plan *p, int64_t m0, int64_t m1, const int32_t *c,
-                         int64_t cs, int32_t zx, const float *a, const float *b, float *y)
+                         int64_t cs, int32_t zx, float sx, float *y)
 {
     for (int64_t m = m0; m < m1; m++) {
-        float v = (float)(c[m * cs] - zx * p->wsum[m]) * a[m];
-        v = v * b[m];
+        float f = (float)(c[m * cs] - zx * p->wsum[m]), w = p->ws[m], v;
+        if (p->form == QD_PRODUCT) {
+            float sw = sx * w;
+            v = f * sw;
+        } else if (p->form == QD_X_THEN_W) {
+            v = f * sx;
+            v = v * w;
+        } else {
+            v = f * w;
+            v = v * sx;
+        }
         v = v + p->bias[m];
         y[m] = p->relu ? (v > 0.0f ? v : 0.0f) : v;
     }
@@ -494,23 +502,28 @@ static QD_AVX2 void qd_quant_avx2(const float *x, size_t n, float scale, int32_t
 }
 
 static QD_AVX2 void qd_dequant_avx2(const qd_plan *p, int64_t m0, int64_t m1, const int32_t *c,
-                                    int32_t zx, const float *a, const float *b, float *y)
+                                    int32_t zx, float sx, float *y)
 {
     __m256i vz = _mm256_set1_epi32(zx);
-    __m256 zero = _mm256_setzero_ps();
+    __m256 zero = _mm256_setzero_ps(), vs = _mm256_set1_ps(sx);
     int64_t m = m0;
     for (; m + 8 <= m1; m += 8) {
         __m256i acc = _mm256_sub_epi32(
             _mm256_loadu_si256((const __m256i *)(c + m)),
             _mm256_mullo_epi32(vz, _mm256_loadu_si256((const __m256i *)(p->wsum + m))));
-        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(a + m));
-        v = _mm256_mul_ps(v, _mm256_loadu_ps(b + m));
+        __m256 f = _mm256_cvtepi32_ps(acc), w = _mm256_loadu_ps(p->ws + m), v;
+        if (p->form == QD_PRODUCT)
+            v = _mm256_mul_ps(f, _mm256_mul_ps(vs, w));
+        else if (p->form == QD_X_THEN_W)
+            v = _mm256_mul_ps(_mm256_mul_ps(f, vs), w);
+        else
+            v = _mm256_mul_ps(_mm256_mul_ps(f, w), vs);
         v = _mm256_add_ps(v, _mm256_loadu_ps(p->bias + m));
         if (p->relu)
             v = _mm256_max_ps(v, zero); /* v > 0 ? v : 0, as Relu */
         _mm256_storeu_ps(y + m, v);
     }
-    qd_dequant_c(p, m, m1, c, 1, zx, a, b, y);
+    qd_dequant_c(p, m, m1, c, 1, zx, sx, y);
 }
 #endif
 
@@ -538,7 +551,6 @@ void ref_qdq_dyn_exec(ref_session *s, const ref_node *nd)
     base += (QD_ALIGN - (uintptr_t)base % QD_ALIGN) % QD_ALIGN;
     uint8_t *q = base + p->off_q, *pb = base + p->off_pb;
     int32_t *c = (int32_t *)(base + p->off_c);
-    float *a = (float *)(base + p->off_a), *b = (float *)(base + p->off_b);
     const ref_value *xv = &s->vals[nd->in[0]];
     const float *x = xv->data;
     float *y = s->vals[nd->out[0]].data;
@@ -583,27 +595,17 @@ void ref_qdq_dyn_exec(ref_session *s, const ref_node *nd)
     }
 
     /* 3. the graph's float operations, in its order */
-    const float *ws = p->ws; /* one loop per form: each vectorizes */
-    if (p->form == QD_PRODUCT)
-        for (int64_t m = 0; m < M; m++)
-            a[m] = sx * ws[m], b[m] = 1.0f;
-    else if (p->form == QD_X_THEN_W)
-        for (int64_t m = 0; m < M; m++)
-            a[m] = sx, b[m] = ws[m];
-    else
-        for (int64_t m = 0; m < M; m++)
-            a[m] = ws[m], b[m] = sx;
     int32_t zx = p->use_zx ? zp : 0;
     if (rows == 1) {
 #if defined(__x86_64__)
         if (p->avx2) {
-            qd_dequant_avx2(p, 0, M, c, zx, a, b, y);
+            qd_dequant_avx2(p, 0, M, c, zx, sx, y);
             return;
         }
 #endif
-        qd_dequant_c(p, 0, M, c, 1, zx, a, b, y);
+        qd_dequant_c(p, 0, M, c, 1, zx, sx, y);
         return;
     }
     for (int64_t r = 0; r < rows; r++) /* C's column r is y's row r */
-        qd_dequant_c(p, 0, M, c + r, rows, zx, a, b, y + r * M);
+        qd_dequant_c(p, 0, M, c + r, rows, zx, sx, y + r * M);
 }
