@@ -111,7 +111,8 @@ static int conv_static(const ref_value *v)
  * grid's WP - OW extra columns per row cost FMAs, so the path is taken only where they are
  * no more than im2col's own padding of the last panel would be, plus 15%. */
 typedef struct conv_implicit {
-    int direct; /* instead: the direct kernel for few input channels (below) */
+    int direct;  /* instead: the direct kernel for few input channels (below) */
+    int inplace; /* pointwise: B is the input itself, no padded copy (below) */
     int64_t hp, wp, np, pad_floats; /* padded rows, columns; grid positions (OH*WP); buffer */
     int ntaps;
     int64_t taps[];
@@ -122,16 +123,28 @@ typedef struct conv_implicit {
  * implicit GEMM is as fast and wastes nothing on channel counts like 8 (the zoo student's
  * first layer: the whole model 6.7 us so, 7.2 us with the direct kernel). */
 #define CONV_DIRECT_MAX_C 4
+/* Each 16 output channels re-read the input: beyond 32 the im2col GEMM is faster (SqueezeNet's
+ * 3->64 stem 0.47 ms by GEMM, 0.54 direct; MobileNet's 3->32 0.32 -> 0.22, MnasNet's 3->16
+ * 0.25 -> 0.10 ms direct) */
+#define CONV_DIRECT_MAX_M 32
 static int conv_direct_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
 {
     return isa == EB_REF_ISA_AVX512 && p->group == 1 && p->c <= CONV_DIRECT_MAX_C &&
-           p->kh * p->kw > 1 && p->oh > 0 && p->ow > 0 && (p->sh > 1 || p->sw > 1);
+           p->m <= CONV_DIRECT_MAX_M && p->kh * p->kw > 1 && p->oh > 0 && p->ow > 0 &&
+           (p->sh > 1 || p->sw > 1);
 }
 
 static int conv_implicit_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
 {
-    if (isa != EB_REF_ISA_AVX512 || p->group != 1 || p->sh != 1 || p->sw != 1 ||
-        p->kh * p->kw < 2 || p->oh < 1 || p->ow < 1)
+    if (isa != EB_REF_ISA_AVX512 || p->group != 1 || p->sh != 1 || p->sw != 1 || p->oh < 1 ||
+        p->ow < 1)
+        return 0;
+    /* Pointwise: the same tile reads the input in place (its grid is the output's), so
+     * nothing is copied or packed: MobileNet's 1x1 layers on 112x112 and 56x56 maps spent
+     * most of their time packing (a 144 -> 24 one at 36 GMAC/s). */
+    if (conv_is_pointwise(p))
+        return 1;
+    if (p->kh * p->kw < 2)
         return 0;
     int64_t wp = p->w + p->pl + p->pr;
     int64_t grid = (p->oh * wp + EB_REF_NR - 1) / EB_REF_NR;
@@ -149,6 +162,7 @@ static conv_implicit *conv_implicit_plan(const eb_ref_conv2d *p, void *at)
 {
     conv_implicit *ci = at;
     ci->direct = 0;
+    ci->inplace = conv_is_pointwise(p);
     ci->hp = p->h + p->pt + p->pb;
     ci->wp = p->w + p->pl + p->pr;
     ci->np = p->oh * ci->wp;
@@ -163,6 +177,8 @@ static conv_implicit *conv_implicit_plan(const eb_ref_conv2d *p, void *at)
     /* the kernel reads whole 64-float tiles of the grid from any tap: zeros after the last
      * channel cover the overhang */
     ci->pad_floats = p->c * ci->hp * ci->wp + tmax + 4 * EB_REF_NR;
+    if (ci->inplace) /* only a last, partial column tile is copied: [c][64] */
+        ci->pad_floats = p->c * 4 * EB_REF_NR;
     return ci;
 }
 
@@ -422,7 +438,16 @@ static void conv_implicit_task(void *ctx, int64_t task, int thread)
     eb_ref_conv_seg segs[4 * (4 * EB_REF_NR + 2)];
     int seg_q[5], n = 0;
     int64_t oh = q0 / ci->wp, ow = q0 - oh * ci->wp; /* grid row and column of lane 0 */
-    for (int q = 0; q < 4; q++) {
+    for (int q = 0; q < 4 && ci->wp == p->ow; q++) { /* dense grid: one store per vector */
+        seg_q[q] = n;
+        int64_t lanes = nr - q * EB_REF_NR;
+        if (lanes > 0) {
+            segs[n].off = q0 + q * EB_REF_NR;
+            segs[n].mask = lanes >= EB_REF_NR ? 0xffffu : (1u << lanes) - 1u;
+            n++;
+        }
+    }
+    for (int q = 0; q < 4 && ci->wp != p->ow; q++) {
         seg_q[q] = n;
         for (int64_t l = 0; l < EB_REF_NR && q * EB_REF_NR + l < nr;) {
             int64_t len = ci->wp - ow < EB_REF_NR - l ? ci->wp - ow : EB_REF_NR - l;
@@ -440,15 +465,22 @@ static void conv_implicit_task(void *ctx, int64_t task, int thread)
         }
     }
     seg_q[4] = n;
+    /* B: the padded copy; pointwise, the input itself, or for a last partial tile (whose
+     * whole-vector loads would run past the input) its copy in the scratch */
+    const float *b = j->xp + q0;
+    int64_t cstride = ci->hp * ci->wp;
+    if (ci->inplace && q0 + span <= ci->np)
+        b = j->x + q0, cstride = ohw;
+    else if (ci->inplace)
+        b = j->xp, cstride = span;
     for (int64_t r = r0; r < r1; r++) {
         int64_t i = r * EB_REF_MR;
         int mr = (int)(p->m - i < EB_REF_MR ? p->m - i : EB_REF_MR);
         eb_ref_tile t = {.alpha = 1.0f, .load = 0, .last = 1, .brow = pr->bias + i,
                          .act = pr->act, .lo = pr->lo, .hi = pr->hi};
 #if defined(__x86_64__)
-        eb_ref_conv_tile_avx512(pr->packed + i * kdim, j->xp + q0, ci->taps, ci->ntaps, p->c,
-                                ci->hp * ci->wp, j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q,
-                                &t);
+        eb_ref_conv_tile_avx512(pr->packed + i * kdim, b, ci->taps, ci->ntaps, p->c, cstride,
+                                j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q, &t);
 #else
         (void)mr, (void)t;
 #endif
@@ -493,11 +525,21 @@ static void conv_implicit_exec(ref_session *s, const ref_node *nd, struct eb_ref
         splits = j.n_rows;
     j.rows_per = (j.n_rows + splits - 1) / splits;
     int64_t row_tasks = (j.n_rows + j.rows_per - 1) / j.rows_per;
+    int64_t ohw = p->oh * p->ow;
     int64_t pad_tasks = conv_split(p->c, threads, &j.chans_per);
     for (int64_t n = 0; n < p->n; n++) {
         j.x = (const float *)s->vals[nd->in[0]].data + n * p->c * p->h * p->w;
         j.y = (float *)s->vals[nd->out[0]].data + n * p->m * p->oh * p->ow;
-        eb_ref_pool_run(pool, pad_tasks, conv_implicit_pad_task, &j);
+        if (!j.ci->inplace) {
+            eb_ref_pool_run(pool, pad_tasks, conv_implicit_pad_task, &j);
+        } else if (ohw % (4 * EB_REF_NR)) {
+            int64_t q0 = ohw / (4 * EB_REF_NR) * (4 * EB_REF_NR);
+            for (int64_t c = 0; c < p->c; c++) {
+                float *d = j.xp + c * 4 * EB_REF_NR;
+                memcpy(d, j.x + c * ohw + q0, (size_t)(ohw - q0) * sizeof *d);
+                memset(d + ohw - q0, 0, (size_t)(4 * EB_REF_NR - (ohw - q0)) * sizeof *d);
+            }
+        }
         eb_ref_pool_run(pool, row_tasks * j.n_cols, conv_implicit_task, &j);
     }
 }
