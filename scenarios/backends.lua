@@ -29,6 +29,26 @@ local spin = option("spin", 1, "worker runtimes' intra-op threads spin (1) or sl
 local backend_names = option("backends", "ref,xnnpack,onnxruntime,pytorch",
   "backends, comma-separated (ref first: the cross-check compares with it)")
 
+-- Run from the root, or from scenarios/: find the datasets/ directory either way.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local function description(file)
+  for _, dir in ipairs({ "datasets/", here .. "../datasets/" }) do
+    local f = io.open(dir .. file, "r")
+    if f then
+      f:close()
+      return dofile(dir .. file)
+    end
+  end
+  error("datasets/" .. file .. " not found; run from the project root")
+end
+
+-- The manifest's dataset column names the test set a variant is judged on: the LoRA variants
+-- were adapted to the shifted one (inverted contrast) and are scored there, their base too.
+local DATASETS = {
+  fashion_mnist = description("fashion_mnist.lua") { limit = limit },
+  fashion_mnist_shifted = description("fashion_mnist_shifted.lua") { limit = limit },
+}
+
 -- The manifest's kinds the scenario has no word for: the student trained without distillation
 -- (the control of the distilled one) is measured as a distilled model.
 local KIND = { student = "distilled" }
@@ -47,8 +67,13 @@ local function zoo(dir)
       for i, k in ipairs(cells) do header[k] = i end
     else
       local base, name = cells[header.base], cells[header.name]
+      local set = header.dataset and cells[header.dataset] or ""
+      if set ~= "" and not DATASETS[set] then
+        error(dir .. "/manifest.csv: " .. name .. ": unknown dataset '" .. set .. "'")
+      end
       if next(wanted) == nil or wanted[name] then
         variants[#variants + 1] = {
+          dataset = set ~= "fashion_mnist" and DATASETS[set] or nil,
           name = name, kind = KIND[cells[header.kind]] or cells[header.kind],
           model = dir .. "/" .. cells[header.file],
           base = base ~= "" and (next(wanted) == nil or wanted[base]) and base or nil,
@@ -69,14 +94,7 @@ for t in tostring(threads):gmatch("%d+") do thread_list[#thread_list + 1] = tonu
 return scenario {
   name = "backends",
   description = "the zoo on ref, XNNPACK, ONNX Runtime and PyTorch",
-  dataset = dataset.idx {
-    name = "fashion-mnist-test",
-    images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-    labels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
-    scale = 1 / 255,
-    reshape = { 1, 28, 28 },
-    limit = limit,
-  },
+  dataset = DATASETS.fashion_mnist,
   variants = zoo("models"),
   backends = backend_list,
   backend_options = { onnxruntime = { spin = spin }, pytorch = { spin = spin } },
