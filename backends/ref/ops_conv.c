@@ -426,6 +426,7 @@ static void conv_implicit_pad_task(void *ctx, int64_t task, int thread)
 static void conv_implicit_task(void *ctx, int64_t task, int thread)
 {
     (void)thread;
+#if defined(__x86_64__) /* AVX-512 only (conv_implicit_fits); compiled away elsewhere */
     const conv_implicit_job *j = ctx;
     const eb_ref_conv2d *p = j->p;
     const conv_implicit *ci = j->ci;
@@ -478,13 +479,12 @@ static void conv_implicit_task(void *ctx, int64_t task, int thread)
         int mr = (int)(p->m - i < EB_REF_MR ? p->m - i : EB_REF_MR);
         eb_ref_tile t = {.alpha = 1.0f, .load = 0, .last = 1, .brow = pr->bias + i,
                          .act = pr->act, .lo = pr->lo, .hi = pr->hi};
-#if defined(__x86_64__)
         eb_ref_conv_tile_avx512(pr->packed + i * kdim, b, ci->taps, ci->ntaps, p->c, cstride,
                                 j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q, &t);
-#else
-        (void)mr, (void)t;
-#endif
     }
+#else
+    (void)ctx, (void)task;
+#endif
 }
 
 static void conv_direct_task(void *ctx, int64_t task, int thread)
