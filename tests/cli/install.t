@@ -3,6 +3,7 @@ worker scripts in lib/edgebench/workers, onnxruntime-node linked from the source
 the default).  -o keeps make from rebuilding what `make test` has just built.
 
   $ unset EDGEBENCH_BACKEND_PATH EDGEBENCH_WORKER_DIR EDGEBENCH_ORT_MODULES EDGEBENCH_TORCHSCRIPT_DIR
+  $ unset MAKEFLAGS MFLAGS MAKELEVEL  # under `make -j2 test`, the inner make must not look for the outer jobserver
   $ keep="-o bin/edgebench"; for so in $ROOT/build/lib/edgebench/backend-*.so; do keep="$keep -o build/lib/edgebench/${so##*/}"; done
   $ make -C $ROOT -s --no-print-directory $keep install DESTDIR=$PWD/stage PREFIX=/opt/eb
   $ cd stage && find . | sort; cd ..
