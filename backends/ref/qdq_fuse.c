@@ -58,8 +58,20 @@ typedef struct qf_plan {
     eb_ref_qkernel_fn kernel;
     eb_ref_qgemv_fn gemv; /* Gemm/MatMul on one row: pa holds eb_ref_qpack_v panels */
     int avx2;             /* requantize with AVX2 */
+    int avx512;           /* ... with AVX-512 (F, BW) */
+    /* a 2-D MaxPool fused into this Conv (fk x fk window... per axis fk[], stride fs[], no
+     * pads): pooled on the int32 accumulators, then only the pooled values requantized (the
+     * requantization is monotone non-decreasing when every s_x * s_w[m] >= 0 and s_y > 0, so
+     * max then requantize equals requantize then max, bit for bit) */
+    int fpool;
+    int64_t fk[2], fs[2], foh, fow;
+    /* the input's QuantizeLinear fused in: input 0 is the float x, quantized here
+     * (rint(x / qx_s) + qx_z saturated to [qx_lo, qx_hi], as ops_quant.c does) to bytes */
+    int in_float;
+    float qx_s;
+    int32_t qx_z, qx_lo, qx_hi;
     /* scratch layout, byte offsets */
-    size_t off_x, off_col, off_pb, off_c, off_row, total;
+    size_t off_x, off_col, off_pb, off_c, off_row, off_pool, total;
 } qf_plan;
 
 static void qf_free(void *p)
@@ -295,7 +307,10 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
         p->lo = zy;
     p->kernel = eb_ref_qkernel_best(NULL);
 #if defined(__x86_64__)
-    p->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    p->avx2 = eb_ref_isa_pick() != EB_REF_ISA_PORTABLE && __builtin_cpu_supports("avx2") &&
+              __builtin_cpu_supports("fma");
+    p->avx512 = p->avx2 && eb_ref_isa_pick() == EB_REF_ISA_AVX512 &&
+                __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 #endif
     /* scratch: uint8 input, im2col (or the padded input), packed B, int32 C */
     size_t xbytes = p->is_conv ? (size_t)(nd->conv.c * nd->conv.h * nd->conv.w) : xv->numel;
@@ -403,11 +418,95 @@ static int qf_pool_try(ref_session *s, ref_node *nd, const int *uses, eb_err *er
     return 1;
 }
 
+
+/* A 2-D MaxPool reading a fused Conv's result (its only reader) folds into the Conv: the
+ * Conv pools its int32 accumulators and requantizes only the pooled values (a quarter of
+ * them for 2x2), so neither the MaxPool node nor the Conv's full-size result remains.  Exact
+ * because the requantization is monotone non-decreasing (see qf_plan.fpool); windows without
+ * padding or dilation only, each inside the input.  1 when fused. */
+static int qf_conv_pool_try(ref_session *s, ref_node *nd, const int *uses)
+{
+    const ref_attrs *a = &nd->a;
+    int x = nd->in[0];
+    if (nd->n_in < 1 || x < 0 || nd->out[0] < 0 || (nd->n_out > 1 && nd->out[1] >= 0) ||
+        uses[x] != 1 || s->vals[x].is_output || s->vals[x].producer < 0)
+        return 0;
+    ref_node *cv = &s->nodes[s->vals[x].producer];
+    if (!qf_is_q(cv))
+        return 0;
+    qf_plan *p = cv->prep->ext;
+    const ref_value *xv = &s->vals[x], *yv = &s->vals[nd->out[0]];
+    if (!p->is_conv || p->fpool || xv->ndim != 4 || yv->ndim != 4 || !a->has_kernel ||
+        a->spatial_rank != 2 || (a->auto_pad != REF_PAD_NOTSET && a->auto_pad != REF_PAD_VALID))
+        return 0;
+    if (a->auto_pad == REF_PAD_NOTSET && (a->pads[0] || a->pads[1] || a->pads[2] || a->pads[3]))
+        return 0;
+    if (!(p->sy > 0.0f))
+        return 0;
+    for (int64_t m = 0; m < p->M * p->groups; m++)
+        if (!(p->mul[m] >= 0.0f))
+            return 0;
+    const eb_ref_conv2d *c = &cv->conv;
+    if (yv->shape[0] != c->n || yv->shape[1] != c->m)
+        return 0;
+    int64_t foh = yv->shape[2], fow = yv->shape[3];
+    for (int i = 0; i < 2; i++) {
+        int64_t k = a->kernel[i], st = a->strides[i] > 0 ? a->strides[i] : 1;
+        int64_t d = a->dilations[i] > 0 ? a->dilations[i] : 1;
+        int64_t in = i ? c->ow : c->oh, out = i ? fow : foh;
+        if (d != 1 || k < 1 || out < 1 || (out - 1) * st + k > in)
+            return 0;
+        p->fk[i] = k, p->fs[i] = st;
+    }
+    p->fpool = 1, p->foh = foh, p->fow = fow;
+    /* one channel's pooled accumulators */
+    size_t off_pool = p->total;
+    p->total += qf_up((size_t)(foh * fow + 16) * sizeof(int32_t));
+    p->off_pool = off_pool;
+    cv->prep->scratch = (p->total + sizeof(float) - 1) / sizeof(float) + QF_ALIGN;
+    int y = nd->out[0];
+    s->vals[y].onnx_type = xv->onnx_type;
+    qf_retire(s, x);
+    cv->out[0] = y;
+    s->vals[y].producer = (int)(cv - s->nodes);
+    nd->fused = nd->folded = 1;
+    return 1;
+}
+
+/* A fused node reading a per-tensor QuantizeLinear of a float value (the model's input
+ * quantization; the QuantizeLinear's only reader) quantizes the floats itself into its
+ * byte scratch: one node and one int64 tensor less.  1 when fused. */
+static int qf_quant_in_try(ref_session *s, ref_node *nd, const int *uses)
+{
+    qf_plan *p = nd->prep->ext;
+    int v = nd->in[0];
+    if (p->is_pool || p->in_float || v < 0 || uses[v] != 1 || s->vals[v].is_output)
+        return 0;
+    ref_node *ql = qf_producer(s, v, REF_OP_QUANTIZELINEAR);
+    float sc;
+    int64_t zp;
+    if (!ql || ql->folded || ql->in[0] < 0 || !qf_scalar_qparams(s, ql, &sc, &zp))
+        return 0;
+    const ref_value *xf = &s->vals[ql->in[0]];
+    int t = s->vals[v].onnx_type;
+    if (xf->dtype != EB_F32 || xf->numel != s->vals[v].numel || (t != 2 && t != 3))
+        return 0;
+    if ((t == 3 && (zp < -128 || zp > 127)) || (t == 2 && (zp < 0 || zp > 255)))
+        return 0;
+    p->in_float = 1, p->qx_s = sc, p->qx_z = (int32_t)zp;
+    p->qx_lo = t == 3 ? -128 : 0, p->qx_hi = t == 3 ? 127 : 255;
+    nd->in[0] = ql->in[0];
+    qf_retire(s, v);
+    ql->fused = ql->folded = 1;
+    return 1;
+}
+
 /* After fusion: Gemm/MatMul read through a Flatten/Reshape directly (row-major bytes are the
  * same), MaxPools between fused nodes run on bytes, and every fused result read only by fused
  * nodes (as their input 0) is stored as one byte per element (dtype EB_U8, so the arena plans
  * an eighth of the int64 bytes) instead of int64. */
-static int qf_bytes(ref_session *s, int *uses, int *reader, eb_err *err)
+static int qf_bytes(ref_session *s, const eb_config *config, int *uses, int *reader,
+                    eb_err *err)
 {
     for (int i = 0; i < s->n_nodes; i++) {
         ref_node *nd = &s->nodes[i];
@@ -426,6 +525,18 @@ static int qf_bytes(ref_session *s, int *uses, int *reader, eb_err *err)
             rs->fused = rs->folded = 1;
             qf_count(s, uses, reader);
         }
+    }
+    for (int i = 0; i < s->n_nodes && qf_option(config, "qdq_conv_pool", 1); i++) {
+        ref_node *nd = &s->nodes[i];
+        if (nd->folded || nd->prep || nd->op != REF_OP_MAXPOOL)
+            continue;
+        if (qf_conv_pool_try(s, nd, uses))
+            qf_count(s, uses, reader);
+    }
+    for (int i = 0; i < s->n_nodes && qf_option(config, "qdq_quant_in", 1); i++) {
+        ref_node *nd = &s->nodes[i];
+        if (qf_is_q(nd) && qf_quant_in_try(s, nd, uses))
+            qf_count(s, uses, reader);
     }
     for (int i = 0; i < s->n_nodes; i++) {
         ref_node *nd = &s->nodes[i];
@@ -457,7 +568,8 @@ static int qf_bytes(ref_session *s, int *uses, int *reader, eb_err *err)
     for (int i = 0; i < s->n_nodes; i++) {
         ref_node *nd = &s->nodes[i];
         if (qf_is_q(nd))
-            ((qf_plan *)nd->prep->ext)->in_bytes = s->vals[nd->in[0]].dtype == EB_U8;
+            ((qf_plan *)nd->prep->ext)->in_bytes =
+                !((qf_plan *)nd->prep->ext)->in_float && s->vals[nd->in[0]].dtype == EB_U8;
     }
     return 0;
 }
@@ -499,7 +611,7 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
         }
     }
     if (fused && rc >= 0)
-        rc = qf_bytes(s, uses, reader, err);
+        rc = qf_bytes(s, config, uses, reader, err);
     /* dynamically quantized MatMulIntegers (qdq_dyn.c), which share this node kind */
     if (rc >= 0)
         rc = ref_qdq_dyn_fuse(s, err);
@@ -515,10 +627,8 @@ static void qf_pad(const eb_ref_conv2d *c, int64_t cg, int64_t hp, int64_t wp, c
     memset(xp, pad, (size_t)(cg * hp * wp + (c->kw - 1) * c->dw + 2 * QF_ALIGN));
     for (int64_t ch = 0; ch < cg; ch++)
         for (int64_t iy = 0; iy < c->h; iy++) {
-            uint8_t *d = xp + (ch * hp + iy + c->pt) * wp + c->pl;
-            const uint8_t *sr = x + (ch * c->h + iy) * c->w;
-            for (int64_t ix = 0; ix < c->w; ix++)
-                d[ix] = sr[ix];
+            memcpy(xp + (ch * hp + iy + c->pt) * wp + c->pl, x + (ch * c->h + iy) * c->w,
+                   (size_t)c->w);
         }
 }
 
@@ -603,6 +713,35 @@ qf_requant_row_avx2(const int32_t *cr, int64_t n, int32_t corr, float mul, float
         }
     }
 }
+
+/* qf_requant_row_avx2 on zmm, sixteen at a time, the tail under a mask: the same operations
+ * (cvtps rounds half to even), so the same bytes. */
+__attribute__((target("avx512f,avx512bw"))) static void
+qf_requant_row_avx512(const int32_t *cr, int64_t n, int32_t corr, float mul, float b, float sy,
+                      int32_t zy, int32_t lo, int32_t hi, int64_t *y64, uint8_t *y8, int32_t off)
+{
+    __m512i vc = _mm512_set1_epi32(corr), vz = _mm512_set1_epi32(zy);
+    __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    __m512i voff = _mm512_set1_epi32(off);
+    __m512 vm = _mm512_set1_ps(mul), vb = _mm512_set1_ps(b), vs = _mm512_set1_ps(sy);
+    __m512 flo = _mm512_set1_ps(-2e9f), fhi = _mm512_set1_ps(2e9f);
+    for (int64_t j = 0; j < n; j += 16) {
+        __mmask16 k = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+        __m512i a = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, cr + j), vc);
+        __m512 v = _mm512_div_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), vm), vb), vs);
+        v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
+        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), vz);
+        q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
+        if (y8) {
+            _mm512_mask_cvtepi32_storeu_epi8(y8 + j, k, _mm512_add_epi32(q, voff));
+            continue;
+        }
+        _mm512_mask_storeu_epi64(y64 + j, (__mmask8)k,
+                                 _mm512_cvtepi32_epi64(_mm512_castsi512_si256(q)));
+        _mm512_mask_storeu_epi64(y64 + j + 8, (__mmask8)(k >> 8),
+                                 _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(q, 1)));
+    }
+}
 #endif
 
 /* Requantizes C[m, j] for m in [0, M) into y at element m * ys_m + j * ys_j: int64 q, or
@@ -626,6 +765,12 @@ static void qf_requant_seg(const qf_plan *p, int64_t m0, int64_t nm, const int32
             int32_t corr = p->zx * p->rowsum[m0 + m];
             float mul = p->mul[m0 + m], b = p->bias[m0 + m], sy = p->sy;
 #if defined(__x86_64__)
+            if (ys_j == 1 && p->avx512) {
+                qf_requant_row_avx512(cr, seglen, corr, mul, b, sy, (int32_t)p->zy,
+                                      (int32_t)p->lo, (int32_t)p->hi, y64 ? y64 + at : NULL,
+                                      y8 ? y8 + at : NULL, p->out_offset);
+                continue;
+            }
             if (ys_j == 1 && p->avx2) {
                 qf_requant_row_avx2(cr, seglen, corr, mul, b, sy, (int32_t)p->zy,
                                     (int32_t)p->lo, (int32_t)p->hi, y64 ? y64 + at : NULL,
@@ -704,6 +849,143 @@ static void qf_pool_exec(ref_session *s, const ref_node *nd, const qf_plan *p)
             }
 }
 
+#if defined(__x86_64__)
+/* qf_quant_bytes on eight floats at a time: the division and cvtps (round half to even in
+ * the default MXCSR) are rintf(x / s) exactly; clamped in float first so cvtps stays in
+ * range. */
+__attribute__((target("avx2"))) static void qf_quant_bytes_avx2(const qf_plan *p, const float *x,
+                                                                 int64_t n, uint8_t *u)
+{
+    __m256 vs = _mm256_set1_ps(p->qx_s), flo = _mm256_set1_ps(-2e9f), fhi = _mm256_set1_ps(2e9f);
+    __m256i vz = _mm256_set1_epi32(p->qx_z), vlo = _mm256_set1_epi32(p->qx_lo);
+    __m256i vhi = _mm256_set1_epi32(p->qx_hi), voff = _mm256_set1_epi32(p->x_offset);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_div_ps(_mm256_loadu_ps(x + j), vs);
+        v = _mm256_min_ps(_mm256_max_ps(v, flo), fhi);
+        __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), vz);
+        q = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi), voff);
+        __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        _mm_storel_epi64((__m128i *)(u + j), _mm_packus_epi16(w, w));
+    }
+    for (; j < n; j++) {
+        float v = x[j] / p->qx_s;
+        v = v < -2e9f ? -2e9f : v > 2e9f ? 2e9f : v;
+        int32_t q = (int32_t)rintf(v) + p->qx_z;
+        q = q < p->qx_lo ? p->qx_lo : q > p->qx_hi ? p->qx_hi : q;
+        u[j] = (uint8_t)(q + p->x_offset);
+    }
+}
+
+/* 2x2 stride-2 pooling of one channel's accumulators, eight outputs per step: the row pair's
+ * max, then even and odd columns apart (shuffle_ps picks them per 128-bit lane, permute4x64
+ * puts the lanes back in order). */
+__attribute__((target("avx2"))) static void qf_pool22_avx2(const int32_t *cm, int64_t rs,
+                                                           int64_t foh, int64_t fow, int32_t *t)
+{
+    for (int64_t oy = 0; oy < foh; oy++, t += fow) {
+        const int32_t *r0 = cm + 2 * oy * rs, *r1 = r0 + rs;
+        /* eight outputs at ox read 16 columns from 2 * ox: within the row's stride rs (its
+         * junk columns, then the next row: rows are written in order, t has 16 of slack);
+         * the last eight of a row of at least eight overlap the ones before */
+        int64_t ox = 0;
+        for (int64_t o = 0; o < fow; o += 8) {
+            ox = o;
+            if (2 * ox + 16 > rs && fow >= 8)
+                ox = fow - 8;
+            if (2 * ox + 16 > rs)
+                break;
+            __m256i a = _mm256_max_epi32(_mm256_loadu_si256((const __m256i *)(r0 + 2 * ox)),
+                                         _mm256_loadu_si256((const __m256i *)(r1 + 2 * ox)));
+            __m256i b = _mm256_max_epi32(_mm256_loadu_si256((const __m256i *)(r0 + 2 * ox + 8)),
+                                         _mm256_loadu_si256((const __m256i *)(r1 + 2 * ox + 8)));
+            __m256 fa = _mm256_castsi256_ps(a), fb = _mm256_castsi256_ps(b);
+            __m256i ev = _mm256_castps_si256(_mm256_shuffle_ps(fa, fb, 0x88));
+            __m256i od = _mm256_castps_si256(_mm256_shuffle_ps(fa, fb, 0xDD));
+            __m256i mx = _mm256_permute4x64_epi64(_mm256_max_epi32(ev, od), 0xD8);
+            _mm256_storeu_si256((__m256i *)(t + ox), mx);
+            ox += 8;
+        }
+        for (; ox < fow; ox++) {
+            int32_t a = r0[2 * ox] > r1[2 * ox] ? r0[2 * ox] : r1[2 * ox];
+            int32_t b = r0[2 * ox + 1] > r1[2 * ox + 1] ? r0[2 * ox + 1] : r1[2 * ox + 1];
+            t[ox] = a > b ? a : b;
+        }
+    }
+}
+#endif
+
+/* x (float) -> u (uint8 q + x_offset), q = saturate(rint(x / qx_s) + qx_z) as QuantizeLinear
+ * computes it (ops_quant.c: rintf of the float quotient, zero point, clip). */
+static void qf_quant_bytes(const qf_plan *p, const float *x, int64_t n, uint8_t *u)
+{
+#if defined(__x86_64__)
+    if (p->avx2) {
+        qf_quant_bytes_avx2(p, x, n, u);
+        return;
+    }
+#endif
+    for (int64_t j = 0; j < n; j++) {
+        float v = x[j] / p->qx_s;
+        v = v < -2e9f ? -2e9f : v > 2e9f ? 2e9f : v;
+        int32_t q = (int32_t)rintf(v) + p->qx_z;
+        q = q < p->qx_lo ? p->qx_lo : q > p->qx_hi ? p->qx_hi : q;
+        u[j] = (uint8_t)(q + p->x_offset);
+    }
+}
+
+/* One channel's accumulators (output rows rs apart) max-pooled into t[foh * fow]. */
+static void qf_pool_acc(const qf_plan *p, const int32_t *cm, int64_t rs, int32_t *t)
+{
+#if defined(__x86_64__)
+    if (p->avx2 && p->fk[0] == 2 && p->fk[1] == 2 && p->fs[0] == 2 && p->fs[1] == 2) {
+        qf_pool22_avx2(cm, rs, p->foh, p->fow, t);
+        return;
+    }
+#endif
+    for (int64_t oy = 0; oy < p->foh; oy++)
+        for (int64_t ox = 0; ox < p->fow; ox++) {
+            const int32_t *w = cm + oy * p->fs[0] * rs + ox * p->fs[1];
+            int32_t m = w[0];
+            for (int64_t ky = 0; ky < p->fk[0]; ky++)
+                for (int64_t kx = 0; kx < p->fk[1]; kx++)
+                    m = w[ky * rs + kx] > m ? w[ky * rs + kx] : m;
+            t[oy * p->fow + ox] = m;
+        }
+}
+
+/* A Conv's channels m0 .. m0 + nm of C (ldc apart, output rows rs apart, ow valid columns
+ * each) into y (nout elements per channel): pooled first when a MaxPool is fused. */
+static void qf_conv_store(const qf_plan *p, unsigned char *base, int64_t m0, int64_t nm,
+                          const int32_t *C, int64_t ldc, int64_t rs, int64_t oh, int64_t ow,
+                          char *y, size_t ysz)
+{
+    if (p->fpool) {
+        int32_t *t = (int32_t *)(base + p->off_pool);
+        int64_t nout = p->foh * p->fow;
+        for (int64_t m = 0; m < nm; m++) {
+            qf_pool_acc(p, C + m * ldc, rs, t);
+            qf_requant_seg(p, m0 + m, 1, t, nout, 1, nout, 0, y + (size_t)(m * nout) * ysz, 0,
+                           1);
+        }
+        return;
+    }
+    if (rs == ow) { /* dense rows: each channel in one segment */
+        qf_requant_seg(p, m0, nm, C, ldc, 1, oh * ow, 0, y, oh * ow, 1);
+        return;
+    }
+    /* wide rows: each channel's oh x rs row requantized whole (the vector loop runs on),
+     * then its ow valid columns per output row kept */
+    unsigned char *row = base + p->off_row;
+    for (int64_t m = 0; m < nm; m++) {
+        qf_requant_seg(p, m0 + m, 1, C + m * ldc, ldc, 1, oh * rs, 0, row, 0, 1);
+        char *ym = y + (size_t)(m * oh * ow) * ysz;
+        for (int64_t oy = 0; oy < oh; oy++)
+            memcpy(ym + (size_t)(oy * ow) * ysz, row + (size_t)(oy * rs) * ysz,
+                   (size_t)ow * ysz);
+    }
+}
+
 void ref_qdq_exec(ref_session *s, const ref_node *nd)
 {
     if (ref_qdq_dyn_is(nd)) {
@@ -726,32 +1008,26 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
     if (p->is_conv) {
         const eb_ref_conv2d *c = &nd->conv;
         int64_t img = c->c * c->h * c->w, cg = c->c / c->group;
+        int64_t nout = p->fpool ? p->foh * p->fow : p->N;
         for (int64_t n = 0; n < c->n; n++) {
             const uint8_t *xn = xu;
             if (p->in_bytes)
                 xn = (const uint8_t *)xv->data + n * img;
+            else if (p->in_float)
+                qf_quant_bytes(p, (const float *)xv->data + n * img, img, xu);
             else
                 for (int64_t i = 0; i < img; i++)
                     xu[i] = (uint8_t)(xq[n * img + i] + p->x_offset);
             for (int64_t g = 0; g < p->groups; g++) {
                 const uint8_t *xg = xn + g * cg * c->h * c->w;
+                char *yg = (char *)yd + (size_t)((n * c->m + g * p->M) * nout) * ysz;
                 if (p->wide) {
                     qf_pad(c, cg, p->hp, p->wp, xg, (uint8_t)p->zx, col);
                     eb_ref_qpack_b_off(p->K, p->Nw, col, p->koff, pb);
                     eb_ref_qgemm(p->M, p->Nw, p->K, p->pa + g * p->pa_group, pb, C, p->Nw,
                                  p->kernel, s->pool);
-                    /* each channel's oh x wp row requantized whole (the vector loop runs
-                     * on), then its ow valid columns per output row kept */
-                    char *yg = (char *)yd + (size_t)((n * c->m + g * p->M) * p->N) * ysz;
-                    unsigned char *row = base + p->off_row;
-                    for (int64_t m = 0; m < p->M; m++) {
-                        qf_requant_seg(p, g * p->M + m, 1, C + m * p->Nw, p->Nw, 1, p->Nw, 0,
-                                       row, 0, 1);
-                        char *ym = yg + (size_t)(m * p->N) * ysz;
-                        for (int64_t oy = 0; oy < c->oh; oy++)
-                            memcpy(ym + (size_t)(oy * c->ow) * ysz,
-                                   row + (size_t)(oy * p->wp) * ysz, (size_t)c->ow * ysz);
-                    }
+                    qf_conv_store(p, base, g * p->M, p->M, C, p->Nw, p->wp, c->oh, c->ow, yg,
+                                  ysz);
                     continue;
                 }
                 if (p->im2col) {
@@ -762,8 +1038,7 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
                 }
                 eb_ref_qgemm(p->M, p->N, p->K, p->pa + g * p->pa_group, pb, C, p->N, p->kernel,
                              s->pool);
-                qf_requant(p, g * p->M, C,
-                           (char *)yd + (size_t)((n * c->m + g * p->M) * p->N) * ysz, p->N, 1);
+                qf_conv_store(p, base, g * p->M, p->M, C, p->N, c->ow, c->oh, c->ow, yg, ysz);
             }
         }
         return;
@@ -772,6 +1047,8 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
     const uint8_t *xb = xu;
     if (p->in_bytes)
         xb = xv->data;
+    else if (p->in_float)
+        qf_quant_bytes(p, xv->data, (int64_t)xv->numel, xu);
     else
         for (size_t i = 0; i < xv->numel; i++)
             xu[i] = (uint8_t)(xq[i] + p->x_offset);

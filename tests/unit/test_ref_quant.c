@@ -257,11 +257,22 @@ static void test_qdq_chain(void **state)
     int over = 0;
     ref_session *s = ref_quant_open("q_chain.onnx", 0, NULL);
     assert_int_equal(ref_quant_count_op(s, "Conv[int8]"), 2);
-    assert_int_equal(ref_quant_count_op(s, "MaxPool[int8]"), 2);
+    assert_int_equal(ref_quant_count_op(s, "MaxPool[int8]"), 0); /* pooled inside the Convs */
+    assert_int_equal(ref_quant_count_op(s, "QuantizeLinear"), 0); /* the input's: in conv 1 */
     assert_int_equal(ref_quant_count_op(s, "Gemm[int8]"), 1);
     assert_int_equal(ref_quant_count_op(s, "Flatten"), 0);
     assert_int_equal(ref_quant_count_op(s, "DequantizeLinear"), 1); /* the output's */
     int bytes = 0;
+    for (int i = 0; i < s->n_vals; i++)
+        bytes += s->vals[i].dtype == EB_U8;
+    assert_int_equal(bytes, 2); /* the two pooled conv results */
+    eb_backend_ref.close(s);
+    /* the MaxPools as nodes of their own (qdq_conv_pool=0), on bytes */
+    eb_option sep[] = {{"qdq_conv_pool", "0"}, {"qdq_quant_in", "0"}};
+    s = ref_quant_open("q_chain.onnx", 2, sep);
+    assert_int_equal(ref_quant_count_op(s, "MaxPool[int8]"), 2);
+    assert_int_equal(ref_quant_count_op(s, "QuantizeLinear"), 1);
+    bytes = 0;
     for (int i = 0; i < s->n_vals; i++)
         bytes += s->vals[i].dtype == EB_U8;
     assert_int_equal(bytes, 4); /* conv, pool, conv, pool results */
@@ -275,6 +286,75 @@ static void test_qdq_chain(void **state)
     double worst0 = ref_quant_run(s, "q_chain", 1e-6, &over);
     assert_true(worst0 < 0.05 + 1e-6);
     eb_backend_ref.close(s);
+}
+
+/* Runs session s on x (float, numel n) into y (n_out floats). */
+static void ref_quant_run_raw(void *s, const eb_tensor *x, float *y, size_t n_out)
+{
+    eb_tensor out = {.dtype = EB_F32, .ndim = 2, .shape = {1, (int64_t)n_out}, .data = y};
+    eb_err err = {0};
+    if (eb_backend_ref.run(s, x, 1, &out, 1, &err) != 0)
+        fail_msg("run: %s", err.msg);
+}
+
+/* The int8 fast paths (MaxPool folded into the Conv's accumulators, the input's
+ * QuantizeLinear folded into the first Conv, the direct first-layer and 3x3 kernels) give
+ * the bytes the separate nodes give, on every ISA: the models' own inputs, inputs far
+ * beyond the quantization range (saturation at both ends), exact rounding ties (x = (k + 0.5)
+ * * scale) and zeros. */
+static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim, size_t n_out)
+{
+    static const char *isas[] = {NULL, "avx2", "portable"};
+    size_t n = 1;
+    for (int d = 0; d < ndim; d++)
+        n *= (size_t)shape[d];
+    float *xs = malloc(n * sizeof *xs), *y0 = calloc(n_out, sizeof *y0);
+    float *y1 = calloc(n_out, sizeof *y1);
+    assert_non_null(xs), assert_non_null(y0), assert_non_null(y1);
+    eb_tensor x = {.dtype = EB_F32, .ndim = ndim, .data = xs};
+    memcpy(x.shape, shape, (size_t)ndim * sizeof *shape);
+    eb_option slow[] = {{"qdq_conv_pool", "0"}, {"qdq_quant_in", "0"}, {"qdq_direct", "0"}};
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        if (isas[i])
+            setenv("EDGEBENCH_REF_ISA", isas[i], 1);
+        void *fast = ref_quant_open(file, 0, NULL), *ref = ref_quant_open(file, 3, slow);
+        for (int form = 0; form < 5; form++) {
+            uint32_t r = 12345u + (uint32_t)form;
+            for (size_t j = 0; j < n; j++) {
+                r = r * 1664525u + 1013904223u;
+                float u = (float)(r >> 8) / 16777216.0f; /* [0, 1) */
+                xs[j] = form == 0 ? u : form == 1 ? (u - 0.5f) * 40.0f
+                      : form == 2 ? (float)((int)(u * 64) - 32) * 0.5f / 127.5f
+                      : form == 3 ? 0.0f : (j % 2 ? 1e30f : -1e30f);
+            }
+            ref_quant_run_raw(fast, &x, y0, n_out);
+            ref_quant_run_raw(ref, &x, y1, n_out);
+            if (memcmp(y0, y1, n_out * sizeof *y0) != 0)
+                fail_msg("%s isa %s input form %d: fast int8 path differs", file,
+                         isas[i] ? isas[i] : "best", form);
+        }
+        eb_backend_ref.close(fast);
+        eb_backend_ref.close(ref);
+        unsetenv("EDGEBENCH_REF_ISA");
+    }
+    free(xs), free(y0), free(y1);
+}
+
+static void test_qdq_fast_exact(void **state)
+{
+    (void)state;
+    static const int64_t chain[] = {1, 2, 10, 10}, qcnn[] = {1, 3, 12, 12}, cnn[] = {1, 1, 28, 28};
+    ref_quant_fast_case("q_chain.onnx", chain, 4, 6);
+    ref_quant_fast_case("q_cnn.onnx", qcnn, 4, 10);
+    FILE *f = fopen("models/cnn_int8.onnx", "rb"); /* the zoo's, when built */
+    if (f) {
+        fclose(f);
+        ref_quant_fast_case("../../../models/cnn_int8.onnx", cnn, 4, 10);
+        ref_session *s = ref_quant_open("../../../models/cnn_int8.onnx", 0, NULL);
+        assert_int_equal(ref_quant_count_op(s, "MaxPool[int8]"), 0);
+        assert_int_equal(ref_quant_count_op(s, "QuantizeLinear"), 0);
+        eb_backend_ref.close(s);
+    }
 }
 
 /* Runs stem on the sparse kernels (n_sparse nodes expected) and on the dense path; both
@@ -333,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_qgemm_threads),
         cmocka_unit_test(test_qdq_cnn),
         cmocka_unit_test(test_qdq_chain),
+        cmocka_unit_test(test_qdq_fast_exact),
         cmocka_unit_test(test_sparse_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
