@@ -298,7 +298,7 @@ static void ref_quant_run_raw(void *s, const eb_tensor *x, float *y, size_t n_ou
 }
 
 /* The int8 fast paths (MaxPool folded into the Conv's accumulators, the input's
- * QuantizeLinear folded into the first Conv, the direct first-layer and 3x3 kernels) give
+ * QuantizeLinear folded into the first Conv, the AVX-512 requantization) give
  * the bytes the separate nodes give, on every ISA: the models' own inputs, inputs far
  * beyond the quantization range (saturation at both ends), exact rounding ties (x = (k + 0.5)
  * * scale) and zeros. */
@@ -313,11 +313,11 @@ static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim
     assert_non_null(xs), assert_non_null(y0), assert_non_null(y1);
     eb_tensor x = {.dtype = EB_F32, .ndim = ndim, .data = xs};
     memcpy(x.shape, shape, (size_t)ndim * sizeof *shape);
-    eb_option slow[] = {{"qdq_conv_pool", "0"}, {"qdq_quant_in", "0"}, {"qdq_direct", "0"}};
+    eb_option slow[] = {{"qdq_conv_pool", "0"}, {"qdq_quant_in", "0"}};
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (isas[i])
             setenv("EDGEBENCH_REF_ISA", isas[i], 1);
-        void *fast = ref_quant_open(file, 0, NULL), *ref = ref_quant_open(file, 3, slow);
+        void *fast = ref_quant_open(file, 0, NULL), *ref = ref_quant_open(file, 2, slow);
         for (int form = 0; form < 5; form++) {
             uint32_t r = 12345u + (uint32_t)form;
             for (size_t j = 0; j < n; j++) {
