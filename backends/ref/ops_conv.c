@@ -1,7 +1,7 @@
 /* 2-D convolution.  Two entry points:
  *
  *   ref_conv_prepare / ref_conv_exec   the graph's Conv nodes: the algorithm is chosen per
- *     shape at open.  Depthwise 3x3 (stride 1 or 2) runs a direct kernel
+ *     shape at open.  Depthwise up to 7x7 (stride 1 or 2) runs a direct kernel
  *     (conv_depthwise.c); everything else is a GEMM whose A, the weights [Cout/g, Cin/g*kh*kw],
  *     is packed once at open (a following BatchNormalization folded in by fold_bn.c) and
  *     whose B is the input: im2col'd straight into packed panels (conv_im2col.c), or, for a

@@ -471,21 +471,25 @@ void ref_matmul_exec(ref_session *s, const ref_node *nd);
 int ref_conv_prepare(ref_session *s, ref_node *nd, const float *bn_scale, const float *bn_shift,
                      eb_err *err);
 void ref_conv_exec(ref_session *s, const ref_node *nd);
-/* conv_depthwise.c: y = depthwise conv (group == c == m, 3x3, stride 1 or 2, dilation 1) of
- * channels [c0, c1), weights w[c][9], bias b[c] (may be NULL), then act; with the
- * AVX-512 kernel (conv_depthwise_avx512.c) when isa is EB_REF_ISA_AVX512 (which the CPU
- * must support), else the generic-vector one. */
+/* conv_depthwise.c: y = depthwise conv (group == c == m, kh x kw up to 7x7, stride 1 or 2,
+ * dilation 1) of channels [c0, c1), weights w[c][kh*kw], bias b[c] (may be NULL), then act;
+ * with the AVX-512 kernels (conv_depthwise_avx512.c) when isa is EB_REF_ISA_AVX512 (which the
+ * CPU must support) and they take the shape, else AVX2 (isa AVX2 or AVX512) or portable. */
 int eb_ref_dw3x3_fits(const eb_ref_conv2d *p);
-/* Whether eb_ref_dw3x3 takes p with isa: 3x3 on every ISA; with AVX-512 also any depthwise
- * kh x kw up to 7x7 (stride 1 or 2, dilation 1), weights w[c][kh*kw]. */
+/* Whether eb_ref_dw3x3 takes p (the same shapes on every isa). */
 int eb_ref_dw_fits(const eb_ref_conv2d *p, eb_ref_isa isa);
 void eb_ref_dw3x3(const eb_ref_conv2d *p, const float *x, const float *w, const float *b,
                   eb_ref_act act, float lo, float hi, float *y, int64_t c0, int64_t c1,
                   eb_ref_isa isa);
+/* Zeroes buf[0, size) except the h rows of w floats at (pt + i)*pitch + pl, where a padded
+ * copy of a plane goes (the depthwise kernels' copies keep their borders across channels). */
+void eb_ref_dw_zero_borders(float *buf, int64_t size, int64_t pt, int64_t pl, int64_t h,
+                            int64_t w, int64_t pitch);
 #if defined(__x86_64__)
-void eb_ref_dw3x3_avx512(const eb_ref_conv2d *p, const float *x, const float *w,
-                         const float *b, eb_ref_act act, float lo, float hi, float *y,
-                         int64_t c0, int64_t c1);
+/* 0 when done, -1 (nothing written) for shapes it leaves to the AVX2 kernel. */
+int eb_ref_dw3x3_avx512(const eb_ref_conv2d *p, const float *x, const float *w,
+                        const float *b, eb_ref_act act, float lo, float hi, float *y,
+                        int64_t c0, int64_t c1);
 #endif
 /* conv_im2col.c: im2col of one image's group (cg channels) straight into packed-B panels
  * [p0, p1) of a K x (OH*OW) matrix (K = cg*kh*kw). */

@@ -99,13 +99,12 @@ static float *ref_conv_node(const eb_ref_conv2d *p, float *x, float *w, float *b
     return y;
 }
 
-static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int want_kind,
-                           eb_ref_pool *pool)
+/* Every kernel set this CPU runs (portable, AVX2, AVX-512) on geometry p against the naive
+ * loop; with a pool, 2 threads must give the bytes 1 thread gives.  what names the case. */
+static void ref_conv_check_p(const eb_ref_conv2d *p0, const char *what, int bn, eb_ref_act act,
+                             int want_kind, eb_ref_pool *pool)
 {
-    eb_ref_conv2d p = {.n = cs->n, .c = cs->c, .h = cs->h, .w = cs->w, .m = cs->m, .kh = cs->kh,
-                       .kw = cs->kw, .sh = cs->s, .sw = cs->s, .dh = cs->d, .dw = cs->d,
-                       .pt = cs->pad, .pl = cs->pad, .pb = cs->pad, .pr = cs->pad,
-                       .group = cs->group};
+    eb_ref_conv2d p = *p0;
     p.oh = eb_ref_conv_out(p.h, p.kh, p.sh, p.dh, p.pt, p.pb, 0);
     p.ow = eb_ref_conv_out(p.w, p.kw, p.sw, p.dw, p.pl, p.pr, 0);
     assert_true(p.oh > 0 && p.ow > 0);
@@ -116,7 +115,6 @@ static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int
     size_t ny = (size_t)(p.n * p.m * p.oh * p.ow);
     double *want = malloc(ny * sizeof *want);
     ref_conv_naive(&p, x, w, b, bn ? sc : NULL, sh, act, want);
-    /* every kernel set this CPU runs: portable, AVX2, AVX-512 */
     for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++) {
         if (!eb_ref_isa_supported((eb_ref_isa)isa))
             continue;
@@ -124,16 +122,12 @@ static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int
         float *y = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, NULL,
                                  (eb_ref_isa)isa, &kind);
         if (want_kind && kind != want_kind)
-            fail_msg("c=%lld group=%lld: algorithm %d, want %d", (long long)p.c,
+            fail_msg("%s: c=%lld group=%lld: algorithm %d, want %d", what, (long long)p.c,
                      (long long)p.group, kind, want_kind);
         for (size_t i = 0; i < ny; i++)
             if (fabs(y[i] - want[i]) > 1e-4 * (fabs(want[i]) > 1 ? fabs(want[i]) : 1))
-                fail_msg("%s: n%lld c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld pad%lld g%lld "
-                         "bn%d act%d: y[%zu] = %.7g, want %.7g",
-                         eb_ref_isa_name((eb_ref_isa)isa), (long long)cs->n, (long long)cs->c,
-                         (long long)cs->h, (long long)cs->w, (long long)cs->m, (long long)cs->kh,
-                         (long long)cs->kw, (long long)cs->s, (long long)cs->d,
-                         (long long)cs->pad, (long long)cs->group, bn, act, i, y[i], want[i]);
+                fail_msg("%s: %s: bn%d act%d: y[%zu] = %.7g, want %.7g",
+                         eb_ref_isa_name((eb_ref_isa)isa), what, bn, act, i, y[i], want[i]);
         if (pool) {
             float *y2 = ref_conv_node(&p, x, w, b, bn ? sc : NULL, bn ? sh : NULL, act, pool,
                                       (eb_ref_isa)isa, &kind);
@@ -143,6 +137,21 @@ static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int
         free(y);
     }
     free(x), free(w), free(b), free(sc), free(sh), free(want);
+}
+
+static void ref_conv_check(const ref_conv_shape *cs, int bn, eb_ref_act act, int want_kind,
+                           eb_ref_pool *pool)
+{
+    eb_ref_conv2d p = {.n = cs->n, .c = cs->c, .h = cs->h, .w = cs->w, .m = cs->m, .kh = cs->kh,
+                       .kw = cs->kw, .sh = cs->s, .sw = cs->s, .dh = cs->d, .dw = cs->d,
+                       .pt = cs->pad, .pl = cs->pad, .pb = cs->pad, .pr = cs->pad,
+                       .group = cs->group};
+    char what[160];
+    snprintf(what, sizeof what, "n%lld c%lld %lldx%lld m%lld k%lldx%lld s%lld d%lld pad%lld g%lld",
+             (long long)cs->n, (long long)cs->c, (long long)cs->h, (long long)cs->w,
+             (long long)cs->m, (long long)cs->kh, (long long)cs->kw, (long long)cs->s,
+             (long long)cs->d, (long long)cs->pad, (long long)cs->group);
+    ref_conv_check_p(&p, what, bn, act, want_kind, pool);
 }
 
 static void test_conv_gemm_shapes(void **state)
@@ -182,12 +191,12 @@ static void test_conv_depthwise(void **state)
             }
 }
 
-/* Depthwise 5x5 and other sizes: the AVX-512 kernel where the CPU has it, else GEMM; both
- * against the naive loop (ref_conv_check runs every ISA). */
+/* Depthwise kh x kw up to 7x7 takes the direct kernels on every ISA; all against the naive
+ * loop (ref_conv_check runs every ISA). */
 static void test_conv_depthwise_kxk(void **state)
 {
     (void)state;
-    const int64_t ks[][2] = {{5, 5}, {7, 7}, {3, 5}, {1, 1}, {5, 3}};
+    const int64_t ks[][2] = {{5, 5}, {7, 7}, {3, 5}, {1, 1}, {5, 3}, {2, 2}, {7, 1}};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         for (int64_t w = 4; w <= 40; w += 9)
             for (int64_t s = 1; s <= 2; s++) {
@@ -196,14 +205,67 @@ static void test_conv_depthwise_kxk(void **state)
                                      6};
                 if (w + 2 * pad < ks[i][1] || cs.h + 2 * pad < ks[i][0])
                     continue;
-                ref_conv_check(&cs, (int)(w & 1), (eb_ref_act)(w % 3), 0, NULL);
+                ref_conv_check(&cs, (int)(w & 1), (eb_ref_act)(w % 3), REF_PREP_CONV_DW, NULL);
             }
     eb_ref_conv2d p = {.n = 1, .c = 8, .h = 9, .w = 9, .m = 8, .kh = 5, .kw = 5, .sh = 1,
                        .sw = 1, .dh = 1, .dw = 1, .group = 8};
-    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX512), 1);
-    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX2), 0);
-    p.dh = p.dw = 2;
+    for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++)
+        assert_int_equal(eb_ref_dw_fits(&p, (eb_ref_isa)isa), 1);
+    p.dh = p.dw = 2; /* dilated, stride 3, 9x9: the GEMM path */
     assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX512), 0);
+    p.dh = p.dw = 1, p.sh = p.sw = 3;
+    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_AVX2), 0);
+    p.sh = p.sw = 1, p.kh = p.kw = 9;
+    assert_int_equal(eb_ref_dw_fits(&p, EB_REF_ISA_PORTABLE), 0);
+}
+
+/* The shapes of MobileNetV2 and MnasNet (3x3 and 5x5, stride 1 and 2, maps 7 to 112, fused
+ * Relu/Clip), a few channels each: every kernel and every path through it (AVX-512: the flat
+ * stride-1 kernel with a padded copy for small planes and masked edges for large ones, the
+ * stride-2 padded plane; AVX2/portable: padded plane). */
+static void test_conv_depthwise_models(void **state)
+{
+    (void)state;
+    const int64_t maps[] = {7, 14, 28, 56, 112};
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        for (int64_t k = 3; k <= 5; k += 2)
+            for (int64_t s = 1; s <= 2; s++) {
+                ref_conv_shape cs = {1, 3, maps[i], maps[i], 3, k, k, s, 1, k / 2, 3};
+                ref_conv_check(&cs, 1, (eb_ref_act)((i + (size_t)k + (size_t)s) % 3),
+                               REF_PREP_CONV_DW, NULL);
+            }
+}
+
+/* Geometry the models do not have: asymmetric and missing pads ("same" padding off centre
+ * takes the AVX-512 flat kernel's generic instantiation, no "same" padding its row path),
+ * rows wider than the 16-wide vectors by odd amounts, planes too large for the stack buffers
+ * (ring of row segments, columns in chunks; AVX-512 hands those to AVX2), one-row and
+ * one-column planes. */
+static void test_conv_depthwise_geometry(void **state)
+{
+    (void)state;
+    const struct {
+        int64_t h, w, k, s, pt, pl, pb, pr;
+    } g[] = {
+        {9, 20, 3, 1, 0, 0, 0, 0},    {9, 20, 3, 1, 1, 0, 0, 1},  {11, 33, 5, 1, 2, 1, 2, 3},
+        {10, 21, 3, 2, 0, 1, 1, 0},   {12, 37, 5, 2, 2, 2, 1, 1}, {13, 18, 5, 2, 0, 0, 0, 0},
+        {1, 50, 3, 1, 1, 1, 1, 1},    {50, 1, 3, 1, 1, 1, 1, 1},  {1, 1, 3, 2, 1, 1, 1, 1},
+        {3, 4000, 3, 1, 1, 1, 1, 1},  {5, 3000, 5, 2, 2, 2, 2, 2}, {4, 1100, 3, 1, 1, 1, 1, 1},
+        {140, 140, 3, 2, 1, 1, 1, 1}, {17, 47, 7, 2, 3, 3, 3, 3}, {33, 16, 5, 1, 2, 2, 2, 2},
+        {9, 20, 3, 1, 2, 0, 0, 2},    {11, 10, 5, 1, 1, 3, 3, 1}, {20, 130, 5, 1, 0, 2, 1, 3},
+        {6, 200, 3, 1, 1, 1, 1, 1},   {7, 97, 7, 1, 3, 3, 3, 3},  {5, 96, 3, 1, 1, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        eb_ref_conv2d p = {.n = 1, .c = 3, .h = g[i].h, .w = g[i].w, .m = 3, .kh = g[i].k,
+                           .kw = g[i].k, .sh = g[i].s, .sw = g[i].s, .dh = 1, .dw = 1,
+                           .pt = g[i].pt, .pl = g[i].pl, .pb = g[i].pb, .pr = g[i].pr,
+                           .group = 3};
+        char what[96];
+        snprintf(what, sizeof what, "%lldx%lld k%lld s%lld pads %lld,%lld,%lld,%lld",
+                 (long long)g[i].h, (long long)g[i].w, (long long)g[i].k, (long long)g[i].s,
+                 (long long)g[i].pt, (long long)g[i].pl, (long long)g[i].pb, (long long)g[i].pr);
+        ref_conv_check_p(&p, what, (int)(i & 1), (eb_ref_act)(i % 3), REF_PREP_CONV_DW, NULL);
+    }
 }
 
 static void test_conv_threads_equal(void **state)
@@ -218,6 +280,8 @@ static void test_conv_threads_equal(void **state)
         {1, 24, 10, 10, 40, 1, 1, 1, 1, 0, 1},
         /* big enough to be split (smaller layers stay on the caller) */
         {1, 64, 40, 40, 64, 3, 3, 2, 1, 1, 64},
+        {1, 48, 28, 28, 48, 5, 5, 1, 1, 2, 48},
+        {1, 96, 30, 30, 96, 3, 3, 1, 1, 1, 96},
         {1, 64, 24, 24, 80, 1, 1, 1, 1, 0, 1},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -372,6 +436,8 @@ int main(void)
         cmocka_unit_test(test_conv_gemm_shapes),
         cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_depthwise_kxk),
+        cmocka_unit_test(test_conv_depthwise_models),
+        cmocka_unit_test(test_conv_depthwise_geometry),
         cmocka_unit_test(test_conv_threads_equal),
         cmocka_unit_test(test_conv_model_fusion_profile),
         cmocka_unit_test(test_conv_gemm_paths),
