@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_s8.h"
 #include "gemm_s8.h"
 #include "qdq_dyn.h"
 #include "ref_internal.h"
@@ -70,6 +71,12 @@ typedef struct qf_plan {
     int in_float;
     float qx_s;
     int32_t qx_z, qx_lo, qx_hi;
+    /* stride-1 Conv on the pixel-major direct kernel (conv_s8.h, option qdq_direct): weights
+     * wd in its layout, corr[m] = zx * rowsum[m]; rows of ow x M int32 at off_drow */
+    eb_ref_cs8_row_fn direct;
+    int8_t *wd;
+    int32_t *corr;
+    size_t off_drow;
     /* scratch layout, byte offsets */
     size_t off_x, off_col, off_pb, off_c, off_row, off_pool, total;
 } qf_plan;
@@ -78,7 +85,8 @@ static void qf_free(void *p)
 {
     qf_plan *q = p;
     if (q)
-        free(q->pa), free(q->rowsum), free(q->mul), free(q->bias), free(q->koff);
+        free(q->pa), free(q->rowsum), free(q->mul), free(q->bias), free(q->koff),
+            free(q->wd), free(q->corr);
     free(q);
 }
 
@@ -170,7 +178,8 @@ static void qf_retire(ref_session *s, int v)
 }
 
 /* Tries node i; 1 when fused, 0 when left alone, -1 on allocation failure. */
-static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_err *err)
+static int qf_try(ref_session *s, int i, const int *uses, const int *reader, int direct_ok,
+                  eb_err *err)
 {
     ref_node *nd = &s->nodes[i];
     if (nd->n_in < 2 || nd->in[0] < 0 || nd->in[1] < 0 || nd->out[0] < 0)
@@ -296,6 +305,13 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
             eb_ref_qpack_v(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
         else
             eb_ref_qpack_a(p->M, p->K, w + g * p->M * p->K, p->K, p->pa + g * p->pa_group);
+    if (p->is_conv && direct_ok && p->groups == 1 && nd->conv.sh == 1 && nd->conv.sw == 1 &&
+        nd->conv.dh == 1 && nd->conv.dw == 1 && eb_ref_cs8_ok(p->M, nd->conv.kw) &&
+        eb_ref_cs8_best() &&
+        (p->wd = malloc(eb_ref_cs8_pack_bytes(p->M, nd->conv.c, nd->conv.kh)))) {
+        eb_ref_cs8_pack(p->M, nd->conv.c, nd->conv.kh, nd->conv.kw, w, p->wd);
+        p->direct = eb_ref_cs8_best();
+    }
     free(w);
     p->x_offset = qxt == 3 ? 128 : 0;
     p->zx = (int32_t)(zx + p->x_offset);
@@ -341,6 +357,14 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, eb_
     p->off_row = p->total; /* wide: one requantized row before its junk columns go */
     if (p->wide)
         p->total += qf_up((size_t)ncols * sizeof(int64_t) + 32);
+    if (p->direct && (!p->wide || !(p->corr = malloc((size_t)p->M * sizeof *p->corr))))
+        p->direct = NULL; /* the direct kernel reads the padded input of the wide path */
+    if (p->direct) { /* two output rows (a 2x2 pool's pair) */
+        for (int64_t m = 0; m < p->M; m++)
+            p->corr[m] = p->zx * p->rowsum[m];
+        p->off_drow = p->total;
+        p->total += qf_up((size_t)(2 * (nd->conv.ow + 8) * p->M) * sizeof(int32_t));
+    }
 
     ref_prep *pr = calloc(1, sizeof *pr);
     char *name = malloc(strlen(nd->op_type) + 8);
@@ -591,7 +615,7 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
         if (nd->folded || nd->prep ||
             (nd->op != REF_OP_CONV && nd->op != REF_OP_GEMM && nd->op != REF_OP_MATMUL))
             continue;
-        rc = qf_try(s, i, uses, reader, err);
+        rc = qf_try(s, i, uses, reader, qf_option(config, "qdq_direct", 1), err);
         if (rc > 0) {
             fused++;
             qf_count(s, uses, reader);
@@ -986,6 +1010,78 @@ static void qf_conv_store(const qf_plan *p, unsigned char *base, int64_t m0, int
     }
 }
 
+#if defined(__x86_64__)
+/* The direct kernel's output rows (pixel-major: channel lanes) requantized 16 channels at a
+ * time with the operations of qf_requant_row_avx512 per lane (so the same bytes), pooled 2x2
+ * first when a MaxPool is fused (r1 the second row), and stored channel-major: y[m * nout +
+ * pos + j] for the n outputs j of this row. */
+__attribute__((target("avx512f,avx512bw"))) static void
+qf_direct_out(const qf_plan *p, const int32_t *r0, const int32_t *r1, int64_t n, char *y,
+              int64_t nout, int64_t pos, size_t ysz)
+{
+    int64_t M = p->M;
+    __m512 vs = _mm512_set1_ps(p->sy), flo = _mm512_set1_ps(-2e9f), fhi = _mm512_set1_ps(2e9f);
+    __m512i vz = _mm512_set1_epi32((int32_t)p->zy), vlo = _mm512_set1_epi32((int32_t)p->lo);
+    __m512i vhi = _mm512_set1_epi32((int32_t)p->hi);
+    int32_t t[16];
+    for (int64_t m0 = 0; m0 < M; m0 += 16) {
+        __m512i vc = _mm512_loadu_si512(p->corr + m0);
+        __m512 vm = _mm512_loadu_ps(p->mul + m0), vb = _mm512_loadu_ps(p->bias + m0);
+        for (int64_t j = 0; j < n; j++) {
+            __m512i acc;
+            if (r1) {
+                const int32_t *a0 = r0 + 2 * j * M + m0, *a1 = r1 + 2 * j * M + m0;
+                acc = _mm512_max_epi32(
+                    _mm512_max_epi32(_mm512_loadu_si512(a0), _mm512_loadu_si512(a0 + M)),
+                    _mm512_max_epi32(_mm512_loadu_si512(a1), _mm512_loadu_si512(a1 + M)));
+            } else {
+                acc = _mm512_loadu_si512(r0 + j * M + m0);
+            }
+            __m512i a = _mm512_sub_epi32(acc, vc);
+            __m512 v = _mm512_div_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), vm), vb),
+                                     vs);
+            v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
+            __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), vz);
+            q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
+            _mm512_storeu_si512(t, q);
+            if (ysz == 1) {
+                uint8_t *y8 = (uint8_t *)y + m0 * nout + pos + j;
+                for (int l = 0; l < 16; l++)
+                    y8[l * nout] = (uint8_t)(t[l] + p->out_offset);
+            } else {
+                int64_t *y64 = (int64_t *)y + m0 * nout + pos + j;
+                for (int l = 0; l < 16; l++)
+                    y64[l * nout] = t[l];
+            }
+        }
+    }
+}
+#endif
+
+/* One image's group through the direct kernel (p->direct set: x86 with AVX512-VNNI): per
+ * output row (pair, when a 2x2 MaxPool is fused) the kernel's rows, then qf_direct_out. */
+static void qf_direct(const qf_plan *p, const eb_ref_conv2d *c, const uint8_t *xp,
+                      unsigned char *base, char *y, size_t ysz)
+{
+#if defined(__x86_64__)
+    int32_t *r0 = (int32_t *)(base + p->off_drow), *r1 = r0 + (c->ow + 8) * p->M;
+    if (p->fpool) {
+        for (int64_t py = 0; py < p->foh; py++) {
+            p->direct(xp, p->hp, p->wp, c->c, c->kh, 2 * py, c->ow, p->wd, p->M, r0);
+            p->direct(xp, p->hp, p->wp, c->c, c->kh, 2 * py + 1, c->ow, p->wd, p->M, r1);
+            qf_direct_out(p, r0, r1, p->fow, y, p->foh * p->fow, py * p->fow, ysz);
+        }
+        return;
+    }
+    for (int64_t oy = 0; oy < c->oh; oy++) {
+        p->direct(xp, p->hp, p->wp, c->c, c->kh, oy, c->ow, p->wd, p->M, r0);
+        qf_direct_out(p, r0, NULL, c->ow, y, c->oh * c->ow, oy * c->ow, ysz);
+    }
+#else
+    (void)p, (void)c, (void)xp, (void)base, (void)y, (void)ysz;
+#endif
+}
+
 void ref_qdq_exec(ref_session *s, const ref_node *nd)
 {
     if (ref_qdq_dyn_is(nd)) {
@@ -1023,6 +1119,11 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
                 char *yg = (char *)yd + (size_t)((n * c->m + g * p->M) * nout) * ysz;
                 if (p->wide) {
                     qf_pad(c, cg, p->hp, p->wp, xg, (uint8_t)p->zx, col);
+                    if (p->direct && (!p->fpool || (p->fk[0] == 2 && p->fk[1] == 2 &&
+                                                    p->fs[0] == 2 && p->fs[1] == 2))) {
+                        qf_direct(p, c, col, base, yg, ysz);
+                        continue;
+                    }
                     eb_ref_qpack_b_off(p->K, p->Nw, col, p->koff, pb);
                     eb_ref_qgemm(p->M, p->Nw, p->K, p->pa + g * p->pa_group, pb, C, p->Nw,
                                  p->kernel, s->pool);

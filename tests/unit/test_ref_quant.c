@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "npy.h"
+#include "ref/conv_s8.h"
 #include "ref/gemm_s8.h"
 #include "ref/ref_internal.h"
 #include "ref/threadpool.h"
@@ -159,6 +160,55 @@ static void test_qgemv_kernels(void **state)
                     assert_int_equal(((unsigned char *)got)[M * 4 + i], 0x55);
                 free(A), free(pv), free(x), free(want), free(got);
             }
+}
+
+/* The direct pixel-major conv row kernel (conv_s8.h) against its portable reference: M 16 and
+ * 32, kw 1..4, odd widths (a partial block of eight pixels), several planes and rows, random
+ * and extreme (255 x -128) bytes. */
+static void test_cs8_rows(void **state)
+{
+    (void)state;
+    eb_ref_cs8_row_fn fast = eb_ref_cs8_best();
+    if (!fast)
+        skip();
+    static const int64_t shapes[][5] = {/* M, cin, kh, kw, ow */
+                                        {16, 1, 3, 3, 28}, {32, 16, 3, 3, 14}, {16, 3, 2, 4, 13},
+                                        {32, 2, 1, 1, 9},  {16, 5, 3, 2, 7},   {32, 1, 4, 4, 1}};
+    uint32_t seed = 77;
+    for (int extreme = 0; extreme < 2; extreme++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            int64_t M = shapes[i][0], cin = shapes[i][1], kh = shapes[i][2], kw = shapes[i][3];
+            int64_t ow = shapes[i][4], oh = 3, wp = ow + kw - 1, hp = oh + kh - 1;
+            int64_t K = cin * kh * kw;
+            size_t xbytes = (size_t)(cin * hp * wp + 64);
+            uint8_t *xp = malloc(xbytes);
+            int8_t *w = malloc((size_t)(M * K)), *wd = malloc(eb_ref_cs8_pack_bytes(M, cin, kh));
+            size_t on = (size_t)((ow + 8) * M);
+            int32_t *o0 = calloc(on, 4), *o1 = calloc(on, 4);
+            assert_true(xp && w && wd && o0 && o1);
+            for (size_t j = 0; j < xbytes; j++)
+                xp[j] = extreme ? 255 : (uint8_t)(ref_quant_next(&seed) & 0xff);
+            for (int64_t j = 0; j < M * K; j++)
+                w[j] = extreme ? -128 : (int8_t)(ref_quant_next(&seed) & 0xff);
+            eb_ref_cs8_pack(M, cin, kh, kw, w, wd);
+            for (int64_t oy = 0; oy < oh; oy++) {
+                eb_ref_cs8_row_c(xp, hp, wp, cin, kh, oy, ow, wd, M, o0);
+                fast(xp, hp, wp, cin, kh, oy, ow, wd, M, o1);
+                assert_memory_equal(o0, o1, (size_t)(ow * M) * 4);
+                /* the reference against the convolution's definition */
+                for (int64_t ox = 0; ox < ow; ox++)
+                    for (int64_t m = 0; m < M; m++) {
+                        int32_t want = 0;
+                        for (int64_t ci = 0; ci < cin; ci++)
+                            for (int64_t ky = 0; ky < kh; ky++)
+                                for (int64_t kx = 0; kx < kw; kx++)
+                                    want += (int32_t)xp[(ci * hp + oy + ky) * wp + ox + kx] *
+                                            w[m * K + (ci * kh + ky) * kw + kx];
+                        assert_int_equal(o0[ox * M + m], want);
+                    }
+            }
+            free(xp), free(w), free(wd), free(o0), free(o1);
+        }
 }
 
 static void test_qgemm_threads(void **state)
@@ -313,11 +363,11 @@ static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim
     assert_non_null(xs), assert_non_null(y0), assert_non_null(y1);
     eb_tensor x = {.dtype = EB_F32, .ndim = ndim, .data = xs};
     memcpy(x.shape, shape, (size_t)ndim * sizeof *shape);
-    eb_option slow[] = {{"qdq_conv_pool", "0"}, {"qdq_quant_in", "0"}};
+    eb_option slow[] = {{"qdq_conv_pool", "0"}, {"qdq_quant_in", "0"}, {"qdq_direct", "0"}};
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (isas[i])
             setenv("EDGEBENCH_REF_ISA", isas[i], 1);
-        void *fast = ref_quant_open(file, 0, NULL), *ref = ref_quant_open(file, 2, slow);
+        void *fast = ref_quant_open(file, 0, NULL), *ref = ref_quant_open(file, 3, slow);
         for (int form = 0; form < 5; form++) {
             uint32_t r = 12345u + (uint32_t)form;
             for (size_t j = 0; j < n; j++) {
@@ -411,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_qgemm_kernels),
         cmocka_unit_test(test_qgemv_kernels),
         cmocka_unit_test(test_qgemm_threads),
+        cmocka_unit_test(test_cs8_rows),
         cmocka_unit_test(test_qdq_cnn),
         cmocka_unit_test(test_qdq_chain),
         cmocka_unit_test(test_qdq_fast_exact),
