@@ -1015,6 +1015,41 @@ static void qf_conv_store(const qf_plan *p, unsigned char *base, int64_t m0, int
  * time with the operations of qf_requant_row_avx512 per lane (so the same bytes), pooled 2x2
  * first when a MaxPool is fused (r1 the second row), and stored channel-major: y[m * nout +
  * pos + j] for the n outputs j of this row. */
+/* r[16] (row i: pixel i's 16 channels) transposed in place (row l: channel l's 16 pixels):
+ * 32-bit unpacks, 64-bit unpacks, then two rounds of 128-bit lane shuffles. */
+__attribute__((target("avx512f,avx512bw"))) static void qf_tr16(__m512i *r)
+{
+    __m512i t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+/* The direct kernel's output rows (pixel-major: channel lanes) requantized 16 channels at a
+ * time with the operations of qf_requant_row_avx512 per lane (so the same bytes), pooled 2x2
+ * first when a MaxPool is fused (r1 the second row), and stored channel-major: y[m * nout +
+ * pos + j] for the n outputs j of this row, 16 pixels x 16 channels transposed at a time. */
 __attribute__((target("avx512f,avx512bw"))) static void
 qf_direct_out(const qf_plan *p, const int32_t *r0, const int32_t *r1, int64_t n, char *y,
               int64_t nout, int64_t pos, size_t ysz)
@@ -1022,36 +1057,48 @@ qf_direct_out(const qf_plan *p, const int32_t *r0, const int32_t *r1, int64_t n,
     int64_t M = p->M;
     __m512 vs = _mm512_set1_ps(p->sy), flo = _mm512_set1_ps(-2e9f), fhi = _mm512_set1_ps(2e9f);
     __m512i vz = _mm512_set1_epi32((int32_t)p->zy), vlo = _mm512_set1_epi32((int32_t)p->lo);
-    __m512i vhi = _mm512_set1_epi32((int32_t)p->hi);
-    int32_t t[16];
+    __m512i vhi = _mm512_set1_epi32((int32_t)p->hi), voff = _mm512_set1_epi32(p->out_offset);
     for (int64_t m0 = 0; m0 < M; m0 += 16) {
         __m512i vc = _mm512_loadu_si512(p->corr + m0);
         __m512 vm = _mm512_loadu_ps(p->mul + m0), vb = _mm512_loadu_ps(p->bias + m0);
-        for (int64_t j = 0; j < n; j++) {
-            __m512i acc;
-            if (r1) {
-                const int32_t *a0 = r0 + 2 * j * M + m0, *a1 = r1 + 2 * j * M + m0;
-                acc = _mm512_max_epi32(
-                    _mm512_max_epi32(_mm512_loadu_si512(a0), _mm512_loadu_si512(a0 + M)),
-                    _mm512_max_epi32(_mm512_loadu_si512(a1), _mm512_loadu_si512(a1 + M)));
-            } else {
-                acc = _mm512_loadu_si512(r0 + j * M + m0);
+        for (int64_t j0 = 0; j0 < n; j0 += 16) {
+            int nj = n - j0 < 16 ? (int)(n - j0) : 16;
+            __m512i q[16];
+            for (int j = 0; j < 16; j++) {
+                if (j >= nj) {
+                    q[j] = vz;
+                    continue;
+                }
+                __m512i acc;
+                if (r1) {
+                    const int32_t *a0 = r0 + 2 * (j0 + j) * M + m0, *a1 = r1 + 2 * (j0 + j) * M + m0;
+                    acc = _mm512_max_epi32(
+                        _mm512_max_epi32(_mm512_loadu_si512(a0), _mm512_loadu_si512(a0 + M)),
+                        _mm512_max_epi32(_mm512_loadu_si512(a1), _mm512_loadu_si512(a1 + M)));
+                } else {
+                    acc = _mm512_loadu_si512(r0 + (j0 + j) * M + m0);
+                }
+                __m512i a = _mm512_sub_epi32(acc, vc);
+                __m512 v = _mm512_div_ps(
+                    _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), vm), vb), vs);
+                v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
+                __m512i t = _mm512_add_epi32(_mm512_cvtps_epi32(v), vz);
+                q[j] = _mm512_min_epi32(_mm512_max_epi32(t, vlo), vhi);
             }
-            __m512i a = _mm512_sub_epi32(acc, vc);
-            __m512 v = _mm512_div_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), vm), vb),
-                                     vs);
-            v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
-            __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), vz);
-            q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
-            _mm512_storeu_si512(t, q);
-            if (ysz == 1) {
-                uint8_t *y8 = (uint8_t *)y + m0 * nout + pos + j;
-                for (int l = 0; l < 16; l++)
-                    y8[l * nout] = (uint8_t)(t[l] + p->out_offset);
-            } else {
-                int64_t *y64 = (int64_t *)y + m0 * nout + pos + j;
-                for (int l = 0; l < 16; l++)
-                    y64[l * nout] = t[l];
+            qf_tr16(q);
+            __mmask16 k = (__mmask16)((1u << nj) - 1);
+            for (int l = 0; l < 16; l++) {
+                int64_t at = (m0 + l) * nout + pos + j0;
+                if (ysz == 1) {
+                    _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)y + at, k,
+                                                     _mm512_add_epi32(q[l], voff));
+                    continue;
+                }
+                int64_t *y64 = (int64_t *)y + at;
+                _mm512_mask_storeu_epi64(y64, (__mmask8)k,
+                                         _mm512_cvtepi32_epi64(_mm512_castsi512_si256(q[l])));
+                _mm512_mask_storeu_epi64(y64 + 8, (__mmask8)(k >> 8),
+                                         _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(q[l], 1)));
             }
         }
     }
