@@ -63,7 +63,7 @@ Also written into OUT (default models/):
                             cnn-input.npy or the shifted one (the manifest's reference_input
                             names it), which keeps models/ under 10 MiB.
 
-models/ stays under 10 MiB (with the TorchScript mlp.pt/cnn.pt of export_torchscript.py), so
+models/ stays under 10 MiB (TorchScript forms are exported to build/torchscript, not here), so
 cnn_pruned{50,80,95} (another 2.5 MB of dense-with-zeros CNNs) are made only with
 --cnn-pruning; the MLP is the pruning benchmark of issue 4.
 
