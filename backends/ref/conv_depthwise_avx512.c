@@ -16,8 +16,8 @@
  *   rows; 32 consecutive inputs give the even and odd taps by two-source permutes, the taps
  *   further right by valignd with the next 16 inputs' even/odd lanes.
  *
- * Anything else (stride 1 without same padding, rows over DW512_MAXW, outputs at most 8
- * wide, where the 8-wide AVX2 kernel wastes fewer lanes) is left to the caller (return -1).
+ * Anything else (rows over DW512_MAXW, outputs too wide for the row path's mask table,
+ * stride-2 planes whose padded copy exceeds DW512_BUF) is left to the caller (return -1).
  * Only this file's functions carry the target attribute; the caller checks the CPU first. */
 #if defined(__x86_64__)
 
@@ -464,8 +464,10 @@ static int dw512_takes(const eb_ref_conv2d *p)
 {
     if (p->kh > DW512_MAXK || p->kw > DW512_MAXK)
         return 0;
+    /* the row path's mask table (dw512_row_masks) has an entry per 16 outputs plus 5: a model's
+     * pads, not only its width, decide how many, and the table lives on the stack */
     if (p->sw == 1)
-        return p->sh == 1 && p->w <= DW512_MAXW;
+        return p->sh == 1 && p->w <= DW512_MAXW && p->ow + 96 <= 16 * DW512_MAXW * DW512_MAXK;
     int64_t pitch, size;
     dw512_s2_geometry(p, &pitch, &size);
     return p->sh == 2 && size <= DW512_BUF;

@@ -254,6 +254,9 @@ static void test_conv_depthwise_geometry(void **state)
         {140, 140, 3, 2, 1, 1, 1, 1}, {17, 47, 7, 2, 3, 3, 3, 3}, {33, 16, 5, 1, 2, 2, 2, 2},
         {9, 20, 3, 1, 2, 0, 0, 2},    {11, 10, 5, 1, 1, 3, 3, 1}, {20, 130, 5, 1, 0, 2, 1, 3},
         {6, 200, 3, 1, 1, 1, 1, 1},   {7, 97, 7, 1, 3, 3, 3, 3},  {5, 96, 3, 1, 1, 1, 1, 1},
+        /* pads a model may declare: 120014 outputs per row from a 16-wide input (the AVX-512
+         * row path's stack mask table must not be sized by the input's width alone) */
+        {3, 16, 3, 1, 1, 60000, 1, 60000},
     };
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
         eb_ref_conv2d p = {.n = 1, .c = 3, .h = g[i].h, .w = g[i].w, .m = 3, .kh = g[i].k,
@@ -266,6 +269,20 @@ static void test_conv_depthwise_geometry(void **state)
                  (long long)g[i].pt, (long long)g[i].pl, (long long)g[i].pb, (long long)g[i].pr);
         ref_conv_check_p(&p, what, (int)(i & 1), (eb_ref_act)(i % 3), REF_PREP_CONV_DW, NULL);
     }
+#if defined(__x86_64__)
+    /* The last case above is too wide for the AVX-512 row path's stack table: it must be left
+     * to the AVX2 kernel before anything is read or written (hence the NULL buffers). */
+    if (eb_ref_isa_supported(EB_REF_ISA_AVX512)) {
+        eb_ref_conv2d p = {.n = 1, .c = 3, .h = 3, .w = 16, .m = 3, .kh = 3, .kw = 3, .sh = 1,
+                           .sw = 1, .dh = 1, .dw = 1, .pt = 1, .pl = 60000, .pb = 1,
+                           .pr = 60000, .group = 3};
+        p.oh = eb_ref_conv_out(p.h, p.kh, p.sh, p.dh, p.pt, p.pb, 0);
+        p.ow = eb_ref_conv_out(p.w, p.kw, p.sw, p.dw, p.pl, p.pr, 0);
+        assert_int_equal(eb_ref_dw3x3_avx512(&p, NULL, NULL, NULL, EB_REF_ACT_NONE, 0, 0, NULL, 0,
+                                             3),
+                         -1);
+    }
+#endif
 }
 
 static void test_conv_threads_equal(void **state)
