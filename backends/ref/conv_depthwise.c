@@ -14,7 +14,8 @@
  * The vectors are GCC's generic vector extension (8 floats), portable to every target; on
  * x86-64 the same source is also compiled for AVX2+FMA (a target attribute on one wrapper),
  * which runs when the session's ISA is AVX2, so the default build stays baseline x86-64 and
- * EDGEBENCH_REF_ISA=portable really runs the baseline code.  AVX-512 has its own kernel
+ * EDGEBENCH_REF_ISA=portable runs the baseline depthwise code (a few other kernels use
+ * target_clones, which the loader picks by CPU; their results are the same either way).  AVX-512 has its own kernel
  * (conv_depthwise_avx512.c). */
 #include <string.h>
 

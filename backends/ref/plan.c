@@ -1,7 +1,10 @@
 /* Memory plan: every value computed at run time gets a fixed place in one arena, decided once
  * at open.  Two values may share bytes only when their lifetimes (from the node that writes
- * one to the last node that reads it) do not overlap; a node's outputs never alias its own
- * inputs, since both are live at that node.  Placement is first-fit by offset in order of
+ * one to the last node that reads it) do not overlap; apart from the aliases below, a node's
+ * outputs never share bytes with its own inputs, since both are live at that node.  Aliases
+ * (REF_VAL_ALIAS) are the exception by design: a Reshape-like output, a contiguous Slice/Split
+ * part or a channel-Concat input is a view of another value's bytes, and that owner stays
+ * placed until the last reader of any of its views.  Placement is first-fit by offset in order of
  * definition, which is simple and close to optimal for the chain-like graphs of small CNNs. */
 #include <stdlib.h>
 #include <string.h>
