@@ -21,7 +21,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=build/aarch64
-[ "${1:-}" = "--out" ] && { OUT=${2:?--out needs a directory}; }
+case "${1:-}" in
+  "") ;;
+  --out) OUT=${2:?--out needs a directory} ;;
+  *) echo "cross-aarch64: unknown argument '$1' (--out DIR)" >&2; exit 2 ;;
+esac
 CC=aarch64-linux-gnu-gcc
 PKGS="lua5.4 hwloc libprotobuf-c zlib"
 export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
@@ -46,24 +50,28 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "cross-aarch64: FAILED: $*"; }
 
-# Compile (only what changed since the last object), two at a time.
+# Compile what changed since its object, two at a time.  Headers are not tracked one by one:
+# any header newer than an object rebuilds it (stale struct layouts would give wrong results).
+# Each object keeps its compiler messages in OBJ.err, so a warning is reported on every run,
+# not only on the run that compiled it.
 cflags=($CFLAGS)
+newest_h=$(ls -t harness/*.h backends/*.h backends/*/*.h build/gen/*.h scripts/cross_aarch64.sh 2>/dev/null | head -1)
 objs=()
-: >"$OUT/compile.err"
 for src in harness/*.c backends/*/*.c backends/*/*/*.c build/gen/*.c; do
   [ -e "$src" ] || continue
   obj="$OUT/obj/${src//\//_}.o"
   objs+=("$obj")
-  [ "$obj" -nt "$src" ] && [ "$obj" -nt scripts/cross_aarch64.sh ] && continue
+  [ "$obj" -nt "$src" ] && [ "$obj" -nt "$newest_h" ] && continue
   [ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n
-  $CC "${cflags[@]}" -c "$src" -o "$obj" 2>>"$OUT/compile.err" || rm -f "$obj" &
+  $CC "${cflags[@]}" -c "$src" -o "$obj" 2>"$obj.err" || rm -f "$obj" &
 done
 wait
-if grep -q 'error' "$OUT/compile.err"; then
-  grep -m5 'error' "$OUT/compile.err"; fail "compiling for aarch64 ($OUT/compile.err)"
+cat "${objs[@]/%/.err}" >"$OUT/compile.err" 2>/dev/null
+if grep -q 'error:' "$OUT/compile.err"; then
+  grep -m5 'error:' "$OUT/compile.err"; fail "compiling for aarch64 ($OUT/compile.err)"
   echo "$passed passed, $failed failed"; exit 1
 fi
-grep -q 'warning' "$OUT/compile.err" && { grep -m5 'warning' "$OUT/compile.err"; fail "warnings when compiling for aarch64"; }
+grep -q 'warning:' "$OUT/compile.err" && { grep -m5 'warning:' "$OUT/compile.err"; fail "warnings when compiling for aarch64"; }
 lib_objs=()
 for o in "${objs[@]}"; do [ "$o" = "$OUT/obj/harness_main.c.o" ] || lib_objs+=("$o"); done
 if $CC -o "$OUT/bin/edgebench" "${objs[@]}" $LIBS 2>"$OUT/link.err"; then pass

@@ -30,6 +30,12 @@ cross_pkgs=(gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 libhwloc-dev:arm64
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [ $models -eq 0 ] || want+=("${model_pkgs[@]}")
+# The onnxruntime worker and npm's onnxruntime-node need node and npm: Debian's, unless the
+# machine already has them on PATH (some images bring a newer node outside dpkg).
+if [ $models -eq 1 ]; then
+  command -v node >/dev/null || want+=(nodejs)
+  command -v npm >/dev/null || want+=(npm)
+fi
 [ $cross -eq 0 ] || want+=("${cross_pkgs[@]}")
 
 # ONNX Runtime, the yardstick of `make bench`: npm's onnxruntime-node at the version
@@ -40,7 +46,7 @@ ort_deps() {
   [ $models -eq 0 ] && return 0
   local dir want have
   dir=$(dirname "$0")/ort
-  command -v npm >/dev/null || { echo "deps: no npm; make bench needs onnxruntime-node" >&2; return 0; }
+  command -v npm >/dev/null || { echo "deps: no npm; the onnxruntime backend needs onnxruntime-node" >&2; return 0; }
   want=$(sed -n '/"node_modules\/onnxruntime-node"/,/"version"/s/.*"version": "\(.*\)".*/\1/p' "$dir/package-lock.json")
   have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$dir/node_modules/onnxruntime-node/package.json" 2>/dev/null || true)
   [ -n "$want" ] && [ "$want" = "$have" ] && return 0
