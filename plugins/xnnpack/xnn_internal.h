@@ -10,6 +10,10 @@
  * such a 2-D value carries its (C, H, W) in `perm`, and a Gemm/MatMul reading it has its weight
  * columns permuted at open to match, so no transpose runs in the graph.
  *
+ * Partitions: nodes the 2022 subgraph API lacks but which only move data (Concat, Split, Slice,
+ * Transpose, reshapes that move data in NHWC) run in the plugin as strided copies between
+ * several XNNPACK runtimes (xnn_step, xnn_copy); see README.md.
+ *
  * Not a public interface: only plugins/xnnpack/ and tests/unit/test_xnnpack.c include it.
  */
 #ifndef EB_XNN_INTERNAL_H
@@ -40,7 +44,39 @@ typedef struct xnn_val {
     int q;
     float qs;
     int32_t qz;
+    /* Partitions: `id` is valid in the subgraph parts[part] only (-1: none yet).  A value that
+     * crosses a partition boundary (read by a glue node, written by one, read in a later
+     * partition, or a graph input/output) lives in buf, laid out as nhwc/perm say; it is an
+     * external value of id = its ONNX value index in every subgraph that touches it. */
+    int part;
+    float *buf;
 } xnn_val;
+
+/* A strided copy, the whole of a glue node's work (several per node): dims outermost first,
+ * src/dst strides in floats; the innermost dim is a memcpy when both strides are 1. */
+typedef struct xnn_copy {
+    const float *src;
+    float *dst;
+    int nd;
+    int64_t n[EB_MAX_DIMS + 1], ss[EB_MAX_DIMS + 1], ds[EB_MAX_DIMS + 1];
+} xnn_copy;
+
+/* One XNNPACK subgraph/runtime of the session and the buffers bound to its external values. */
+typedef struct xnn_part {
+#if EB_XNN_HAVE_HEADER
+    xnn_subgraph_t subgraph;
+    xnn_runtime_t runtime;
+    struct xnn_external_value *ext;
+#endif
+    size_t n_ext, cap_ext;
+} xnn_part;
+
+/* What run does, in order: invoke parts[part] (part >= 0), or (part -1) the copies
+ * copies[c0 .. c0 + nc) of glue node `node`. */
+typedef struct xnn_step {
+    int part, node;
+    size_t c0, nc;
+} xnn_step;
 
 /* One graph input or output at the boundary. */
 typedef struct xnn_port {
@@ -60,9 +96,16 @@ typedef struct xnn_session {
     int sparse;        /* option sparse: 1 XNN_FLAG_SPARSE_INFERENCE, 2 also the NCHW rewrite forced */
     int n_xnn_nodes;   /* XNNPACK nodes defined (for tests) */
     int n_qs8_nodes;   /* of which signed 8-bit Convolution/FullyConnected/MaxPool (for tests) */
+    int n_glue;        /* ONNX nodes run as plugin copies between XNNPACK runtimes (for tests) */
+    int *want_buf;     /* [g->n_vals]: read by a glue node, so defined external from the start */
+    xnn_part *parts;   /* XNNPACK subgraphs, in run order among the glue steps */
+    int n_parts, cap_parts, cur; /* cur: the part being defined, -1 after a glue node */
+    xnn_step *steps;
+    int n_steps, cap_steps;
+    xnn_copy *copies;
+    size_t n_copies, cap_copies;
 #if EB_XNN_HAVE_HEADER
-    xnn_subgraph_t subgraph;
-    xnn_runtime_t runtime;
+    xnn_subgraph_t subgraph; /* parts[cur].subgraph while mapping; NULL otherwise (not owned) */
     pthreadpool_t pool;
 #endif
     xnn_port in[EB_MAX_IO], out[EB_MAX_IO];

@@ -16,11 +16,13 @@
 
 const char *xnn_map_operators(void)
 {
-    return "Abs, Add, AveragePool, BatchNormalization, Ceil, Clip, Conv, DequantizeLinear, Div, "
-           "Dropout, Flatten, Floor, Gemm, GlobalAveragePool, HardSwish, Identity, LeakyRelu, "
+    return "Abs, Add, AveragePool, BatchNormalization, Ceil, Clip, Concat*, Conv, "
+           "DequantizeLinear, Div, Dropout, Flatten, Floor, Gemm, GlobalAveragePool, HardSwish, Identity, LeakyRelu, "
            "MatMul, MaxPool, Mul, Neg, QuantizeLinear, ReduceMean (over H and W), Relu, "
-           "Reshape, Sigmoid, Softmax, Sqrt, Squeeze, Sub, Unsqueeze; QDQ chains "
-           "(DequantizeLinear -> Conv/Gemm/MatMul -> [Relu] -> QuantizeLinear) as int8";
+           "Reshape, Sigmoid, Slice*, Softmax, Split*, Sqrt, Squeeze, Sub, Transpose*, Unsqueeze; "
+           "QDQ chains (DequantizeLinear -> Conv/Gemm/MatMul -> [Relu] -> QuantizeLinear) as "
+           "int8; * (and reshapes that move data in NHWC): run by the plugin as copies between "
+           "XNNPACK runtimes (the graph is partitioned)";
 }
 
 #if !EB_XNN_HAVE_HEADER
@@ -116,6 +118,38 @@ static int xm_def_value(xnn_session *x, const ref_node *nd, int vi, int nhwc, co
     return xm_def_value_q(x, nd, vi, nhwc, perm, 0, 0.0f, 0, err);
 }
 
+/* Buffer bookkeeping for partitions: external value vi of parts[p] is bound to buf. */
+static int xm_bind(xnn_session *x, int p, int vi, float *buf, eb_err *err)
+{
+    xnn_part *pt = &x->parts[p];
+    if (pt->n_ext == pt->cap_ext) {
+        size_t cap = pt->cap_ext ? 2 * pt->cap_ext : 16;
+        struct xnn_external_value *e = realloc(pt->ext, cap * sizeof *e);
+        if (!e)
+            return eb_errf(err, "xnnpack: out of memory");
+        pt->ext = e, pt->cap_ext = cap;
+    }
+    pt->ext[pt->n_ext].id = (uint32_t)vi;
+    pt->ext[pt->n_ext++].data = buf;
+    return 0;
+}
+
+/* The staging buffer of graph output vi, or NULL when vi is none. */
+static float *xm_out_stage(xnn_session *x, int vi)
+{
+    for (int k = 0; k < x->g->n_out; k++)
+        if (x->g->out_vals[k] == vi)
+            return x->out[k].stage;
+    return NULL;
+}
+
+/* A buffer for boundary value vi: its staging buffer when it is a graph output. */
+static float *xm_value_buf(xnn_session *x, int vi)
+{
+    float *b = xm_out_stage(x, vi);
+    return b ? b : xm_own(x, GV(vi)->numel ? GV(vi)->numel : 1);
+}
+
 static int xm_def_value_q(xnn_session *x, const ref_node *nd, int vi, int nhwc,
                           const int64_t *perm, int q, float qs, int32_t qz, eb_err *err)
 {
@@ -123,15 +157,11 @@ static int xm_def_value_q(xnn_session *x, const ref_node *nd, int vi, int nhwc,
     size_t d[EB_MAX_DIMS];
     uint32_t ext = NONE, flags = 0, id = NONE;
     xm_dims(v, nhwc, d);
-    for (int k = 0; v->is_output && k < x->g->n_out; k++)
-        if (x->g->out_vals[k] == vi) {
-            ext = (uint32_t)(x->g->n_in + k);
-            flags = XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
-            break;
-        }
-    if (q && ext != NONE)
+    if (q && v->is_output)
         return xm_unsupported(nd, err, "a quantized graph output '%s' (xnnpack hands out "
                               "float32; end the graph with a DequantizeLinear)", v->name);
+    if (!q && (v->is_output || x->want_buf[vi])) /* its buffer is where the next step reads */
+        ext = (uint32_t)vi, flags = XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
     enum xnn_status st =
         q ? x->api.xnn_define_quantized_tensor_value(x->subgraph, xnn_datatype_qint8, qz, qs,
                                                      (size_t)v->ndim, d, NULL, ext, flags, &id)
@@ -142,12 +172,70 @@ static int xm_def_value_q(xnn_session *x, const ref_node *nd, int vi, int nhwc,
                          err);
     xnn_val *xv = XV(vi);
     xv->id = id;
+    xv->part = x->cur;
     xv->nhwc = nhwc;
     xv->q = q, xv->qs = qs, xv->qz = qz;
     memset(xv->perm, 0, sizeof xv->perm);
     if (perm)
         memcpy(xv->perm, perm, sizeof xv->perm);
+    xv->buf = NULL;
+    if (ext != NONE) {
+        if (!(xv->buf = xm_value_buf(x, vi)))
+            return eb_errf(err, "xnnpack: out of memory for '%s'", v->name);
+        return xm_bind(x, x->cur, vi, xv->buf, err);
+    }
     return 0;
+}
+
+/* Value vi, internal to the (earlier or current) subgraph it was defined in, gets a buffer:
+ * a copy node there writes it to a new external output.  Values known to cross from the
+ * start (want_buf) are defined external instead and need no copy. */
+static int xm_materialize(xnn_session *x, const ref_node *nd, int vi, eb_err *err)
+{
+    xnn_val *xv = XV(vi);
+    const ref_value *v = GV(vi);
+    xnn_subgraph_t sg = x->parts[xv->part].subgraph;
+    size_t d[EB_MAX_DIMS];
+    uint32_t id = NONE;
+    xm_dims(v, xv->nhwc, d);
+    enum xnn_status st = x->api.xnn_define_tensor_value(sg, xnn_datatype_fp32, (size_t)v->ndim, d,
+                                                        NULL, (uint32_t)vi,
+                                                        XNN_VALUE_FLAG_EXTERNAL_OUTPUT, &id);
+    int rc = xm_status(st, nd, "xnn_define_tensor_value", err);
+    if (rc)
+        return rc;
+    st = x->api.xnn_define_static_reshape(sg, (size_t)v->ndim, d, xv->id, id, 0);
+    if ((rc = xm_status(st, nd, "xnn_define_static_reshape", err)))
+        return rc;
+    if (!(xv->buf = xm_value_buf(x, vi)))
+        return eb_errf(err, "xnnpack: out of memory for '%s'", v->name);
+    return xm_bind(x, xv->part, vi, xv->buf, err);
+}
+
+/* Makes activation vi usable in the current subgraph: an external input over its buffer when
+ * it was computed before the current partition began. */
+static int xm_import(xnn_session *x, const ref_node *nd, int vi, eb_err *err)
+{
+    xnn_val *xv = XV(vi);
+    if (xv->id != NONE && xv->part == x->cur)
+        return 0;
+    if (xv->q)
+        return xm_unsupported(nd, err, "a quantized tensor '%s' across a partition boundary "
+                              "(between XNNPACK runtimes tensors are float32)", GV(vi)->name);
+    int rc;
+    if (!xv->buf && (rc = xm_materialize(x, nd, vi, err)))
+        return rc;
+    const ref_value *v = GV(vi);
+    size_t d[EB_MAX_DIMS];
+    uint32_t id = NONE;
+    xm_dims(v, xv->nhwc, d);
+    enum xnn_status st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32,
+                                                        (size_t)v->ndim, d, NULL, (uint32_t)vi,
+                                                        XNN_VALUE_FLAG_EXTERNAL_INPUT, &id);
+    if ((rc = xm_status(st, nd, "xnn_define_tensor_value", err)))
+        return rc;
+    xv->id = id, xv->part = x->cur;
+    return xm_bind(x, x->cur, vi, xv->buf, err);
 }
 
 /* An internal runtime value of the given XNNPACK dims (between two nodes of one ONNX op). */
@@ -177,7 +265,7 @@ static int xm_act_q(xnn_session *x, const ref_node *nd, int k, int quant, eb_err
     const ref_value *v = GV(nd->in[k]);
     if (XV(nd->in[k])->q) {
         if (quant)
-            return 0;
+            return xm_import(x, nd, nd->in[k], err);
         return xm_unsupported(nd, err, "input '%s', a quantized (%s) tensor, here (xnnpack runs "
                               "quantized tensors through DequantizeLinear, MaxPool and reshapes, "
                               "or Conv/Gemm/MatMul chains between DequantizeLinear and "
@@ -186,9 +274,9 @@ static int xm_act_q(xnn_session *x, const ref_node *nd, int k, int quant, eb_err
     if (v->dtype != EB_F32)
         return xm_unsupported(nd, err, "input '%s' of type %s (xnnpack maps float32)", v->name,
                               eb_dtype_name(v->dtype));
-    if (XV(nd->in[k])->id == NONE)
+    if (XV(nd->in[k])->id == NONE && !XV(nd->in[k])->buf)
         return xm_unsupported(nd, err, "input '%s' as a constant here", v->name);
-    return 0;
+    return xm_import(x, nd, nd->in[k], err);
 }
 
 static int xm_act(xnn_session *x, const ref_node *nd, int k, eb_err *err)
@@ -1161,6 +1249,7 @@ static int xm_unary(xnn_session *x, const ref_node *nd, eb_err *err)
             return xm_unsupported(nd, err, "Dropout's mask output");
         if (!GV(vo)->is_output) { /* no node: the output is the input */
             XV(vo)->id = xi.id, XV(vo)->nhwc = xi.nhwc;
+            XV(vo)->part = xi.part, XV(vo)->buf = xi.buf;
             memcpy(XV(vo)->perm, xi.perm, sizeof xi.perm);
             return 0;
         }
@@ -1255,6 +1344,419 @@ static int xm_batchnorm(xnn_session *x, const ref_node *nd, eb_err *err)
     return xm_status(st, nd, "xnn_define_add2", err);
 }
 
+/* ---------------------------------------------------------------- glue (partitions) */
+
+/* Pure data movement that this snapshot's subgraph API cannot express (Concat, Split, Slice,
+ * Transpose, a Reshape that moves data in NHWC) ends the current subgraph: its inputs become
+ * external outputs of the runtime before, it runs here as strided copies between buffers, and
+ * its outputs are external inputs of the runtime after.  The copies address each buffer in its
+ * own layout (NHWC for 4-D values), so a channel Concat or Split in NHWC is a copy of C-runs per
+ * pixel and no layout conversion happens at the boundary. */
+
+static int xm_is_glue_op(const ref_node *nd)
+{
+    return nd->op == REF_OP_CONCAT || nd->op == REF_OP_SPLIT || nd->op == REF_OP_SLICE ||
+           nd->op == REF_OP_TRANSPOSE;
+}
+
+/* A Flatten/Reshape/Squeeze/Unsqueeze that xm_reshape would refuse because data moves
+ * between NCHW and NHWC order (the conditions mirror xm_reshape's). */
+static int xm_reshape_moves(xnn_session *x, const ref_node *nd)
+{
+    if ((nd->op != REF_OP_FLATTEN && nd->op != REF_OP_RESHAPE && nd->op != REF_OP_SQUEEZE &&
+         nd->op != REF_OP_UNSQUEEZE) ||
+        nd->n_in < 1 || nd->in[0] < 0 || nd->out[0] < 0)
+        return 0;
+    const ref_value *in = GV(nd->in[0]), *out = GV(nd->out[0]);
+    const xnn_val *xi = XV(nd->in[0]);
+    const int64_t *os = out->shape;
+    if (xi->q || xi->perm[0] || in->dtype != EB_F32 || (xi->id == NONE && !xi->buf))
+        return 0;
+    if (xi->nhwc) {
+        int64_t N = in->shape[0], C = in->shape[1], HW = in->shape[2] * in->shape[3];
+        if (out->ndim == 2 && os[0] == N)
+            return 0;
+        if (out->ndim == 4 && os[0] == N &&
+            ((HW == 1 && os[2] * os[3] == 1) || (C == 1 && os[1] == 1)))
+            return 0;
+        return !(out->ndim != 4 && (HW == 1 || C == 1));
+    }
+    return out->ndim == 4 && !(os[1] == 1 || os[2] * os[3] == 1);
+}
+
+/* Strides (in floats) of v's ONNX axes in its buffer: row-major, or NHWC when nhwc. */
+static void xm_strides(const ref_value *v, int nhwc, int64_t *st)
+{
+    int64_t m = 1;
+    for (int i = v->ndim - 1; i >= 0; i--)
+        st[i] = m, m *= v->shape[i];
+    if (nhwc && v->ndim == 4) {
+        int64_t C = v->shape[1], H = v->shape[2], W = v->shape[3];
+        st[0] = H * W * C, st[1] = 1, st[2] = W * C, st[3] = C;
+    }
+}
+
+static void xm_rowmajor(int r, const int64_t *shape, int64_t *st)
+{
+    int64_t m = 1;
+    for (int i = r - 1; i >= 0; i--)
+        st[i] = m, m *= shape[i];
+}
+
+/* Appends a copy of the r-D block `shape` from src (strides ss) to dst (strides ds), with its
+ * axes ordered by the destination's strides and contiguous neighbours merged. */
+static int xm_copy(xnn_session *x, const float *src, const int64_t *ss, float *dst,
+                   const int64_t *ds, int r, const int64_t *shape, eb_err *err)
+{
+    int64_t n[EB_MAX_DIMS + 1], a[EB_MAX_DIMS + 1], b[EB_MAX_DIMS + 1];
+    int k = 0;
+    for (int i = 0; i < r; i++) {
+        if (shape[i] == 0)
+            return 0; /* nothing to copy */
+        if (shape[i] == 1)
+            continue;
+        int j = k++;
+        while (j > 0 && b[j - 1] < ds[i]) /* insertion: outermost (largest dst stride) first */
+            n[j] = n[j - 1], a[j] = a[j - 1], b[j] = b[j - 1], j--;
+        n[j] = shape[i], a[j] = ss[i], b[j] = ds[i];
+    }
+    if (k == 0)
+        n[0] = 1, a[0] = 1, b[0] = 1, k = 1;
+    int m = 0; /* merge axis i into the one before when both sides are contiguous across them */
+    for (int i = 1; i < k; i++) {
+        if (a[m] == a[i] * n[i] && b[m] == b[i] * n[i])
+            n[m] *= n[i], a[m] = a[i], b[m] = b[i];
+        else
+            ++m, n[m] = n[i], a[m] = a[i], b[m] = b[i];
+    }
+    k = m + 1;
+    if (x->n_copies == x->cap_copies) {
+        size_t cap = x->cap_copies ? 2 * x->cap_copies : 32;
+        xnn_copy *c = realloc(x->copies, cap * sizeof *c);
+        if (!c)
+            return eb_errf(err, "xnnpack: out of memory");
+        x->copies = c, x->cap_copies = cap;
+    }
+    xnn_copy *c = &x->copies[x->n_copies++];
+    memset(c, 0, sizeof *c);
+    c->src = src, c->dst = dst, c->nd = k;
+    memcpy(c->n, n, (size_t)k * sizeof *n);
+    memcpy(c->ss, a, (size_t)k * sizeof *a);
+    memcpy(c->ds, b, (size_t)k * sizeof *b);
+    return 0;
+}
+
+/* The buffer and strides of glue input k of nd (a constant is row-major in place). */
+static int xm_glue_in(xnn_session *x, const ref_node *nd, int k, const float **buf, int64_t *st,
+                      eb_err *err)
+{
+    if (k >= nd->n_in || nd->in[k] < 0)
+        return xm_unsupported(nd, err, "a missing input %d", k);
+    int vi = nd->in[k];
+    const ref_value *v = GV(vi);
+    xnn_val *xv = XV(vi);
+    if (v->dtype != EB_F32)
+        return xm_unsupported(nd, err, "input '%s' of type %s (xnnpack maps float32)", v->name,
+                              eb_dtype_name(v->dtype));
+    if (xm_is_static(v)) {
+        *buf = v->data;
+        xm_strides(v, 0, st);
+        return 0;
+    }
+    if (xv->q || xv->perm[0])
+        return xm_unsupported(nd, err, "input '%s', a %s tensor, here", v->name,
+                              xv->q ? "quantized" : "flattened NHWC");
+    if (xv->id == NONE && !xv->buf)
+        return xm_unsupported(nd, err, "input '%s' computed by nothing mapped", v->name);
+    int rc;
+    if (!xv->buf && (rc = xm_materialize(x, nd, vi, err)))
+        return rc;
+    *buf = xv->buf;
+    xm_strides(v, xv->nhwc, st);
+    return 0;
+}
+
+/* Output k of glue node nd: a buffer, NHWC when 4-D. */
+static int xm_glue_out(xnn_session *x, const ref_node *nd, int k, float **buf, int64_t *st,
+                       eb_err *err)
+{
+    int vo = nd->out[k];
+    xnn_val *xv = XV(vo);
+    if (!(xv->buf = xm_value_buf(x, vo)))
+        return eb_errf(err, "xnnpack: out of memory for '%s'", nd->name);
+    xv->id = NONE, xv->part = -1, xv->q = 0;
+    xv->nhwc = GV(vo)->ndim == 4;
+    memset(xv->perm, 0, sizeof xv->perm);
+    *buf = xv->buf;
+    xm_strides(GV(vo), xv->nhwc, st);
+    return 0;
+}
+
+static int xm_push_step(xnn_session *x, xnn_step s, eb_err *err)
+{
+    if (x->n_steps == x->cap_steps) {
+        int cap = x->cap_steps ? 2 * x->cap_steps : 16;
+        xnn_step *p = realloc(x->steps, (size_t)cap * sizeof *p);
+        if (!p)
+            return eb_errf(err, "xnnpack: out of memory");
+        x->steps = p, x->cap_steps = cap;
+    }
+    x->steps[x->n_steps++] = s;
+    return 0;
+}
+
+static int xm_shuffle_match(xnn_session *x, int ni, int *ti_, int *ri_, int64_t *g,
+                            int64_t *cg);
+
+static int xm_glue(xnn_session *x, int ni, eb_err *err)
+{
+    ref_node *nd = &x->g->nodes[ni];
+    const float *ib[64];
+    int64_t is[64][EB_MAX_DIMS], os[EB_MAX_DIMS], sst[EB_MAX_DIMS];
+    float *ob;
+    int n_data = nd->op == REF_OP_CONCAT ? nd->n_in : 1, rc;
+    if (n_data > 64)
+        return xm_unsupported(nd, err, "a Concat of %d inputs", n_data);
+    for (int k = 0; k < n_data; k++)
+        if ((rc = xm_glue_in(x, nd, k, &ib[k], is[k], err)))
+            return rc;
+    x->cur = -1; /* the next mapped node starts a new subgraph */
+    x->subgraph = NULL;
+    size_t c0 = x->n_copies;
+    const ref_value *in = GV(nd->in[0]);
+    switch (nd->op) {
+    case REF_OP_CONCAT: {
+        const ref_value *out = GV(nd->out[0]);
+        int64_t ax, off = 0;
+        if (ref_norm_axis(ref_attr_i(nd, "axis", 0), out->ndim, &ax) != 0)
+            return xm_unsupported(nd, err, "its axis");
+        /* A channel Concat of g inputs of C/g channels each, read only by a channel shuffle
+         * of g groups (ShuffleNet's block ends): input k's channel j is output channel
+         * j * g + k, so the concat writes the shuffled tensor and the shuffle does nothing. */
+        int r1 = xm_sole_consumer(x, nd->out[0]), ti, ri;
+        int64_t g, cg;
+        if (ax == 1 && out->ndim == 4 && r1 >= 0 && xm_shuffle_match(x, r1, &ti, &ri, &g, &cg) &&
+            g == n_data) {
+            int fits = 1;
+            for (int k = 0; k < n_data; k++)
+                fits &= GV(nd->in[k])->ndim == 4 && GV(nd->in[k])->shape[1] == cg;
+            if (fits) {
+                if ((rc = xm_glue_out(x, &x->g->nodes[ri], 0, &ob, os, err)))
+                    return rc;
+                int64_t ds[4] = {os[0], os[1] * g, os[2], os[3]};
+                for (int k = 0; k < n_data; k++)
+                    if ((rc = xm_copy(x, ib[k], is[k], ob + k * os[1], ds, 4,
+                                      GV(nd->in[k])->shape, err)))
+                        return rc;
+                x->skip[r1] = x->skip[ti] = x->skip[ri] = 1;
+                x->n_glue += 3;
+                break;
+            }
+        }
+        if ((rc = xm_glue_out(x, nd, 0, &ob, os, err)))
+            return rc;
+        for (int k = 0; k < n_data; k++) {
+            const ref_value *v = GV(nd->in[k]);
+            if (v->ndim != out->ndim)
+                return xm_unsupported(nd, err, "inputs of different ranks");
+            if ((rc = xm_copy(x, ib[k], is[k], ob + off * os[ax], os, v->ndim, v->shape, err)))
+                return rc;
+            off += v->shape[ax];
+        }
+        break;
+    }
+    case REF_OP_SPLIT: {
+        int64_t ax, off = 0;
+        if (ref_norm_axis(ref_attr_i(nd, "axis", 0), in->ndim, &ax) != 0 || !nd->aux)
+            return xm_unsupported(nd, err, "its axis or sizes");
+        for (int k = 0; k < nd->n_out; k++) {
+            int64_t size = ((const int64_t *)nd->aux)[k];
+            if (nd->out[k] >= 0) {
+                if ((rc = xm_glue_out(x, nd, k, &ob, os, err)) ||
+                    (rc = xm_copy(x, ib[0] + off * is[0][ax], is[0], ob, os, in->ndim,
+                                  GV(nd->out[k])->shape, err)))
+                    return rc;
+            }
+            off += size;
+        }
+        break;
+    }
+    case REF_OP_TRANSPOSE: {
+        const ref_attr *p = ref_attr_get(nd, "perm");
+        const ref_value *out = GV(nd->out[0]);
+        if ((rc = xm_glue_out(x, nd, 0, &ob, os, err)))
+            return rc;
+        for (int j = 0; j < in->ndim; j++)
+            sst[j] = is[0][p ? p->ints[j] : in->ndim - 1 - j];
+        if ((rc = xm_copy(x, ib[0], sst, ob, os, out->ndim, out->shape, err)))
+            return rc;
+        break;
+    }
+    case REF_OP_SLICE: {
+        int64_t starts[EB_MAX_DIMS], ends[EB_MAX_DIMS], axes[EB_MAX_DIMS], steps[EB_MAX_DIMS];
+        int ns = 0, ne = 0, na = -1, nst = -1;
+        if (x->g->opset < 10) {
+            const ref_attr *as = ref_attr_get(nd, "starts"), *ax = ref_attr_get(nd, "axes");
+            if (!as || as->n > EB_MAX_DIMS || (ax && ax->n != as->n))
+                return xm_unsupported(nd, err, "its starts");
+            ns = as->n;
+            memcpy(starts, as->ints, (size_t)ns * 8);
+            if (ax)
+                na = ax->n, memcpy(axes, ax->ints, (size_t)na * 8);
+        } else {
+            eb_err e2;
+            if (ref_static_ints(x->g, nd, 1, "starts", starts, EB_MAX_DIMS, &ns, &e2) != 0 ||
+                ref_static_ints(x->g, nd, 2, "ends", ends, EB_MAX_DIMS, &ne, &e2) != 0 ||
+                (nd->n_in > 3 && nd->in[3] >= 0 &&
+                 ref_static_ints(x->g, nd, 3, "axes", axes, EB_MAX_DIMS, &na, &e2) != 0) ||
+                (nd->n_in > 4 && nd->in[4] >= 0 &&
+                 ref_static_ints(x->g, nd, 4, "steps", steps, EB_MAX_DIMS, &nst, &e2) != 0))
+                return xm_unsupported(nd, err, "starts/ends/axes/steps computed at run time");
+        }
+        const ref_value *out = GV(nd->out[0]);
+        int64_t base = 0;
+        memcpy(sst, is[0], sizeof sst);
+        for (int i = 0; i < ns; i++) {
+            int64_t a;
+            if (ref_norm_axis(na >= 0 ? axes[i] : i, in->ndim, &a) != 0)
+                return xm_unsupported(nd, err, "its axes");
+            int64_t step = nst >= 0 ? steps[i] : 1, dim = in->shape[a], s0 = starts[i];
+            if (s0 < 0)
+                s0 += dim;
+            s0 = step > 0 ? (s0 < 0 ? 0 : s0 > dim ? dim : s0)
+                          : (s0 < -1 ? -1 : s0 > dim - 1 ? dim - 1 : s0);
+            if (out->shape[a] > 0)
+                base += s0 * is[0][a];
+            sst[a] = is[0][a] * step;
+        }
+        if ((rc = xm_glue_out(x, nd, 0, &ob, os, err)) ||
+            (rc = xm_copy(x, ib[0] + base, sst, ob, os, out->ndim, out->shape, err)))
+            return rc;
+        break;
+    }
+    default: { /* a reshape that moves data: through ONNX (row-major) order */
+        const ref_value *out = GV(nd->out[0]);
+        int in_nhwc = XV(nd->in[0])->nhwc && in->ndim == 4;
+        if ((rc = xm_glue_out(x, nd, 0, &ob, os, err)))
+            return rc;
+        int out_nhwc = XV(nd->out[0])->nhwc;
+        if (in_nhwc && out_nhwc) { /* NHWC -> row-major scratch -> NHWC */
+            float *t = xm_own(x, in->numel);
+            if (!t)
+                return eb_errf(err, "xnnpack: out of memory for '%s'", nd->name);
+            xm_rowmajor(in->ndim, in->shape, sst);
+            if ((rc = xm_copy(x, ib[0], is[0], t, sst, in->ndim, in->shape, err)))
+                return rc;
+            xm_rowmajor(out->ndim, out->shape, sst);
+            rc = xm_copy(x, t, sst, ob, os, out->ndim, out->shape, err);
+        } else if (in_nhwc) {
+            xm_rowmajor(in->ndim, in->shape, sst);
+            rc = xm_copy(x, ib[0], is[0], ob, sst, in->ndim, in->shape, err);
+        } else {
+            xm_rowmajor(out->ndim, out->shape, sst);
+            rc = xm_copy(x, ib[0], sst, ob, os, out->ndim, out->shape, err);
+        }
+        if (rc)
+            return rc;
+        break;
+    }
+    }
+    return xm_push_step(x, (xnn_step){.part = -1, .node = ni, .c0 = c0, .nc = x->n_copies - c0},
+                        err);
+}
+
+/* ShuffleNet's channel shuffle, Reshape [N, C, H, W] -> [N, g, C/g, H, W] -> Transpose
+ * (0, 2, 1, 3, 4) -> Reshape [N, C, H, W], each the sole reader of the one before: in NHWC a
+ * permutation of the channels of every pixel, out[j * g + i] = in[i * C/g + j], one strided copy
+ * instead of three (two of them through ONNX order).  1 when nodes ni.. were taken, 0 when
+ * they are not that, -1/EB_UNSUPPORTED as xm_glue. */
+/* Whether Reshape node ni heads such a shuffle: *ti, *ri the Transpose and last Reshape,
+ * *g the groups, *cg the channels per group. */
+static int xm_shuffle_match(xnn_session *x, int ni, int *ti_, int *ri_, int64_t *g, int64_t *cg)
+{
+    ref_node *r1 = &x->g->nodes[ni];
+    if (r1->op != REF_OP_RESHAPE || r1->n_in < 1 || r1->in[0] < 0 || r1->out[0] < 0)
+        return 0;
+    const ref_value *in = GV(r1->in[0]), *v5 = GV(r1->out[0]);
+    if (in->ndim != 4 || v5->ndim != 5 || v5->shape[0] != in->shape[0] ||
+        v5->shape[1] * v5->shape[2] != in->shape[1] || v5->shape[3] != in->shape[2] ||
+        v5->shape[4] != in->shape[3])
+        return 0;
+    int ti = xm_sole_consumer(x, r1->out[0]);
+    if (ti < 0 || x->g->nodes[ti].op != REF_OP_TRANSPOSE)
+        return 0;
+    const ref_node *t = &x->g->nodes[ti];
+    const ref_attr *p = ref_attr_get(t, "perm");
+    static const int64_t want[5] = {0, 2, 1, 3, 4};
+    if (!p || p->n != 5 || memcmp(p->ints, want, sizeof want) != 0)
+        return 0;
+    int ri = xm_sole_consumer(x, t->out[0]);
+    if (ri < 0 || x->g->nodes[ri].op != REF_OP_RESHAPE)
+        return 0;
+    const ref_value *out = GV(x->g->nodes[ri].out[0]);
+    if (out->ndim != 4 || memcmp(out->shape, in->shape, 4 * sizeof *in->shape) != 0)
+        return 0;
+    *ti_ = ti, *ri_ = ri, *g = v5->shape[1], *cg = v5->shape[2];
+    return 1;
+}
+
+static int xm_shuffle(xnn_session *x, int ni, eb_err *err)
+{
+    ref_node *r1 = &x->g->nodes[ni];
+    int ti, ri;
+    int64_t g, cg;
+    if (!xm_shuffle_match(x, ni, &ti, &ri, &g, &cg))
+        return 0;
+    const ref_value *in = GV(r1->in[0]);
+    const xnn_val *xi = XV(r1->in[0]);
+    if (!xi->nhwc || xi->q)
+        return 0;
+    ref_node *r2 = &x->g->nodes[ri];
+    const float *ib;
+    float *ob;
+    int64_t is[EB_MAX_DIMS], os[EB_MAX_DIMS];
+    int rc = xm_glue_in(x, r1, 0, &ib, is, err);
+    if (rc)
+        return rc;
+    x->cur = -1;
+    x->subgraph = NULL;
+    size_t c0 = x->n_copies;
+    if ((rc = xm_glue_out(x, r2, 0, &ob, os, err)))
+        return rc;
+    int64_t C = in->shape[1];
+    int64_t shape[3] = {in->shape[0] * in->shape[2] * in->shape[3], g, cg};
+    int64_t ss[3] = {C, cg, 1}, ds[3] = {C, 1, g};
+    if ((rc = xm_copy(x, ib, ss, ob, ds, 3, shape, err)))
+        return rc;
+    x->skip[ti] = x->skip[ri] = 1;
+    rc = xm_push_step(x, (xnn_step){.part = -1, .node = ni, .c0 = c0, .nc = x->n_copies - c0},
+                      err);
+    return rc ? rc : 1;
+}
+
+/* Opens a new subgraph when the last node was glue (or none was mapped yet). */
+static int xm_open_part(xnn_session *x, eb_err *err)
+{
+    if (x->cur >= 0)
+        return 0;
+    if (x->n_parts == x->cap_parts) {
+        int cap = x->cap_parts ? 2 * x->cap_parts : 8;
+        xnn_part *p = realloc(x->parts, (size_t)cap * sizeof *p);
+        if (!p)
+            return eb_errf(err, "xnnpack: out of memory");
+        x->parts = p, x->cap_parts = cap;
+    }
+    xnn_part *p = &x->parts[x->n_parts];
+    memset(p, 0, sizeof *p);
+    /* external ids are ONNX value indices, so any value can cross any boundary */
+    enum xnn_status st = x->api.xnn_create_subgraph((uint32_t)x->g->n_vals, 0, &p->subgraph);
+    if (st != xnn_status_success)
+        return eb_errf(err, "xnnpack: xnn_create_subgraph failed (%s)", eb_xnn_status_name(st));
+    x->cur = x->n_parts++;
+    x->subgraph = p->subgraph;
+    return xm_push_step(x, (xnn_step){.part = x->cur, .node = -1}, err);
+}
+
 /* ---------------------------------------------------------------- the graph */
 
 static int xm_node(xnn_session *x, const ref_node *nd, eb_err *err)
@@ -1312,12 +1814,6 @@ static int xm_node(xnn_session *x, const ref_node *nd, eb_err *err)
     case REF_OP_QLINEARMATMUL:
         return xm_unsupported(nd, err, "%s (xnnpack maps the QDQ form: DequantizeLinear -> "
                               "Conv/Gemm/MatMul -> QuantizeLinear)", nd->op_type);
-    case REF_OP_CONCAT:
-    case REF_OP_SPLIT:
-    case REF_OP_TRANSPOSE:
-    case REF_OP_SLICE:
-        return xm_unsupported(nd, err, "%s at run time (XNNPACK 0.0~git20220216's subgraph "
-                              "API has no Concatenate, Split, Slice or Transpose)", nd->op_type);
     default:
         return xm_unsupported(nd, err, "operator %s", nd->op_type);
     }
@@ -1328,21 +1824,29 @@ int xnn_map_graph(xnn_session *x, eb_err *err)
     ref_session *g = x->g;
     x->vals = calloc((size_t)g->n_vals + 1, sizeof *x->vals);
     x->skip = calloc((size_t)g->n_nodes + 1, sizeof *x->skip);
-    if (!x->vals || !x->skip)
+    x->want_buf = calloc((size_t)g->n_vals + 1, sizeof *x->want_buf);
+    if (!x->vals || !x->skip || !x->want_buf)
         return eb_errf(err, "xnnpack: out of memory");
+    x->cur = -1;
     for (int i = 0; i < g->n_vals; i++) {
         x->vals[i].id = NONE;
+        x->vals[i].part = -1;
         x->vals[i].consumers = g->vals[i].is_output;
     }
     for (int i = 0; i < g->n_nodes; i++)
         for (int j = 0; !g->nodes[i].folded && j < g->nodes[i].n_in; j++)
-            if (g->nodes[i].in[j] >= 0)
+            if (g->nodes[i].in[j] >= 0) {
                 x->vals[g->nodes[i].in[j]].consumers++;
-
-    enum xnn_status st =
-        x->api.xnn_create_subgraph((uint32_t)(g->n_in + g->n_out), 0, &x->subgraph);
-    if (st != xnn_status_success)
-        return eb_errf(err, "xnnpack: xnn_create_subgraph failed (%s)", eb_xnn_status_name(st));
+                x->want_buf[g->nodes[i].in[j]] |= xm_is_glue_op(&g->nodes[i]);
+            }
+    /* staging buffers first: graph inputs and outputs are buffers any partition may bind */
+    for (int i = 0; i < g->n_in + g->n_out; i++) {
+        xnn_port *pt = i < g->n_in ? &x->in[i] : &x->out[i - g->n_in];
+        const ref_value *v = GV(i < g->n_in ? g->in_vals[i] : g->out_vals[i - g->n_in]);
+        pt->stage = calloc(1, v->numel * sizeof(float) + XNN_EXTRA_BYTES);
+        if (!pt->stage)
+            return eb_errf(err, "xnnpack: out of memory for the staging buffers");
+    }
     for (int i = 0; i < g->n_in; i++) {
         const ref_value *v = GV(g->in_vals[i]);
         if (v->dtype != EB_F32)
@@ -1350,17 +1854,9 @@ int xnn_map_graph(xnn_session *x, eb_err *err)
                            eb_dtype_name(v->dtype)),
                    EB_UNSUPPORTED;
         int nhwc = v->ndim == 4;
-        size_t d[EB_MAX_DIMS];
-        xm_dims(v, nhwc, d);
-        uint32_t id;
-        st = x->api.xnn_define_tensor_value(x->subgraph, xnn_datatype_fp32, (size_t)v->ndim, d,
-                                            NULL, (uint32_t)i, XNN_VALUE_FLAG_EXTERNAL_INPUT, &id);
-        if (st != xnn_status_success)
-            return eb_errf(err, "input '%s': xnn_define_tensor_value failed (%s)", v->name,
-                           eb_xnn_status_name(st));
-        x->vals[g->in_vals[i]].id = id;
-        x->vals[g->in_vals[i]].nhwc = nhwc;
         xnn_port *pt = &x->in[i];
+        x->vals[g->in_vals[i]].nhwc = nhwc;
+        x->vals[g->in_vals[i]].buf = pt->stage; /* an external input where it is read */
         pt->val = g->in_vals[i];
         pt->numel = v->numel;
         if (nhwc)
@@ -1371,16 +1867,29 @@ int xnn_map_graph(xnn_session *x, eb_err *err)
         const ref_node *nd = &g->nodes[i];
         if (nd->folded || x->skip[i])
             continue;
-        int rc = xm_node(x, nd, err);
-        if (rc)
+        int rc;
+        if ((rc = xm_shuffle(x, i, err)) != 0) {
+            if (rc < 0)
+                return rc;
+            x->n_glue += 3;
+            continue;
+        }
+        if (xm_is_glue_op(nd) || xm_reshape_moves(x, nd)) {
+            if ((rc = xm_glue(x, i, err)))
+                return rc;
+            x->n_glue++;
+            continue;
+        }
+        if ((rc = xm_open_part(x, err)) || (rc = xm_node(x, nd, err)))
             return rc;
         x->n_xnn_nodes++;
     }
+    x->subgraph = NULL;
     for (int i = 0; i < g->n_out; i++) {
         int vi = g->out_vals[i];
         const ref_value *v = GV(vi);
         const xnn_val *xv = XV(vi);
-        if (v->kind != REF_VAL_ACT || xv->id != (uint32_t)(g->n_in + i))
+        if (v->kind != REF_VAL_ACT || xv->buf != x->out[i].stage)
             return eb_errf(err, "output '%s' is %s: xnnpack runs outputs computed from the "
                                 "inputs",
                            v->name, v->kind == REF_VAL_INPUT ? "a graph input" : "a constant"),

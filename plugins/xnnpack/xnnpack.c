@@ -32,13 +32,17 @@ static void xnn_session_free(xnn_session *x)
     if (!x)
         return;
 #if EB_XNN_HAVE_HEADER
-    if (x->runtime)
-        x->api.xnn_delete_runtime(x->runtime);
-    if (x->subgraph)
-        x->api.xnn_delete_subgraph(x->subgraph);
+    for (int i = 0; i < x->n_parts; i++) {
+        if (x->parts[i].runtime)
+            x->api.xnn_delete_runtime(x->parts[i].runtime);
+        if (x->parts[i].subgraph)
+            x->api.xnn_delete_subgraph(x->parts[i].subgraph);
+        free(x->parts[i].ext);
+    }
     if (x->pool)
         x->api.pthreadpool_destroy(x->pool);
 #endif
+    free(x->parts), free(x->steps), free(x->copies), free(x->want_buf);
     for (int i = 0; i < EB_MAX_IO; i++)
         free(x->in[i].stage), free(x->out[i].stage);
     for (size_t i = 0; i < x->n_owned; i++)
@@ -102,45 +106,44 @@ static int xnn_make_runtime(xnn_session *x, const eb_config *config, eb_err *err
     if (threads > 1 && !(x->pool = x->api.pthreadpool_create((size_t)threads)))
         return eb_errf(err, "xnnpack: pthreadpool_create(%d) failed", threads);
     enum xnn_status st;
+    void *opt = NULL, *rw = NULL;
     if (x->sparse == 2) {
         /* sparse=force: XNNPACK rewrites for NCHW only where its CHW kernels are marked
          * optimized for the host (XNN_INIT_FLAG_CHW_OPT: ARM, not x86-64 in this snapshot);
          * its exported but internal rewrite pass is called here to measure what it would do */
-        void *opt = dlsym(x->api.lib, "xnn_subgraph_optimize");
-        void *rw = dlsym(x->api.lib, "xnn_subgraph_rewrite_for_nchw");
+        opt = dlsym(x->api.lib, "xnn_subgraph_optimize");
+        rw = dlsym(x->api.lib, "xnn_subgraph_rewrite_for_nchw");
         if (!opt || !rw)
             return eb_errf(err, "xnnpack: sparse=force needs xnn_subgraph_optimize and "
                                 "xnn_subgraph_rewrite_for_nchw, which this library does not export");
-        enum xnn_status (*optimize)(xnn_subgraph_t, uint32_t);
-        void (*rewrite)(xnn_subgraph_t);
-        memcpy(&optimize, &opt, sizeof opt);
-        memcpy(&rewrite, &rw, sizeof rw);
-        if ((st = optimize(x->subgraph, 0)) != xnn_status_success)
-            return eb_errf(err, "xnnpack: xnn_subgraph_optimize failed (%s)",
-                           eb_xnn_status_name(st));
-        rewrite(x->subgraph);
     }
-    st = x->api.xnn_create_runtime_v2(x->subgraph, x->pool,
-                                      x->sparse ? XNN_FLAG_SPARSE_INFERENCE : 0, &x->runtime);
-    if (st != xnn_status_success)
-        return eb_errf(err, "xnnpack: xnn_create_runtime_v2 failed (%s)", eb_xnn_status_name(st));
-    /* the runtime holds what it needs; static data stays in x->owned and x->g */
-    x->api.xnn_delete_subgraph(x->subgraph);
-    x->subgraph = NULL;
-    struct xnn_external_value ext[2 * EB_MAX_IO];
-    size_t n_ext = 0;
-    for (int i = 0; i < x->n_in + x->n_out; i++) {
-        xnn_port *p = i < x->n_in ? &x->in[i] : &x->out[i - x->n_in];
-        p->stage = calloc(1, p->numel * sizeof(float) + XNN_EXTRA_BYTES);
-        if (!p->stage)
-            return eb_errf(err, "xnnpack: out of memory for the staging buffers");
-        ext[n_ext].id = (uint32_t)i;
-        ext[n_ext++].data = p->stage;
+    /* one runtime per partition, all on the session's pool, each bound once to its buffers
+     * (staging buffers and the glue buffers between partitions): run() does no setup work */
+    for (int i = 0; i < x->n_parts; i++) {
+        xnn_part *p = &x->parts[i];
+        if (x->sparse == 2) {
+            enum xnn_status (*optimize)(xnn_subgraph_t, uint32_t);
+            void (*rewrite)(xnn_subgraph_t);
+            memcpy(&optimize, &opt, sizeof opt);
+            memcpy(&rewrite, &rw, sizeof rw);
+            if ((st = optimize(p->subgraph, 0)) != xnn_status_success)
+                return eb_errf(err, "xnnpack: xnn_subgraph_optimize failed (%s)",
+                               eb_xnn_status_name(st));
+            rewrite(p->subgraph);
+        }
+        st = x->api.xnn_create_runtime_v2(p->subgraph, x->pool,
+                                          x->sparse ? XNN_FLAG_SPARSE_INFERENCE : 0, &p->runtime);
+        if (st != xnn_status_success)
+            return eb_errf(err, "xnnpack: xnn_create_runtime_v2 failed (%s) for partition %d of "
+                                "%d", eb_xnn_status_name(st), i + 1, x->n_parts);
+        /* the runtime holds what it needs; static data stays in x->owned and x->g */
+        x->api.xnn_delete_subgraph(p->subgraph);
+        p->subgraph = NULL;
+        st = x->api.xnn_setup_runtime(p->runtime, p->n_ext, p->ext);
+        if (st != xnn_status_success)
+            return eb_errf(err, "xnnpack: xnn_setup_runtime failed (%s) for partition %d of %d",
+                           eb_xnn_status_name(st), i + 1, x->n_parts);
     }
-    /* bound once: the same buffers serve every run, so run() does no setup work */
-    st = x->api.xnn_setup_runtime(x->runtime, n_ext, ext);
-    if (st != xnn_status_success)
-        return eb_errf(err, "xnnpack: xnn_setup_runtime failed (%s)", eb_xnn_status_name(st));
     return 0;
 }
 #endif
@@ -243,6 +246,34 @@ static void xnn_transpose(const xnn_port *p, const float *src, float *dst, int t
     }
 }
 
+/* A glue node's strided copy (see xnn_copy): an odometer over the outer dims, the innermost
+ * one a memcpy when contiguous on both sides. */
+static void xnn_copy_run(const xnn_copy *c)
+{
+    int64_t idx[EB_MAX_DIMS + 1] = {0};
+    int k = c->nd - 1;
+    int64_t n = c->n[k], a = c->ss[k], b = c->ds[k];
+    const float *s = c->src;
+    float *d = c->dst;
+    for (;;) {
+        if (a == 1 && b == 1)
+            memcpy(d, s, (size_t)n * sizeof *d);
+        else
+            for (int64_t i = 0; i < n; i++)
+                d[i * b] = s[i * a];
+        int j = k - 1;
+        for (; j >= 0; j--) {
+            s += c->ss[j], d += c->ds[j];
+            if (++idx[j] < c->n[j])
+                break;
+            s -= c->ss[j] * c->n[j], d -= c->ds[j] * c->n[j];
+            idx[j] = 0;
+        }
+        if (j < 0)
+            return;
+    }
+}
+
 static int xnn_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *out, size_t n_out,
                    eb_err *err)
 {
@@ -272,10 +303,18 @@ static int xnn_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *o
             memcpy(p->stage, in[i].data, p->numel * sizeof(float));
     }
 #if EB_XNN_HAVE_HEADER
-    enum xnn_status st = x->api.xnn_invoke_runtime(x->runtime);
-    if (st != xnn_status_success)
-        return eb_errf(err, "%s: xnn_invoke_runtime failed (%s)", x->g->path,
-                       eb_xnn_status_name(st));
+    for (int i = 0; i < x->n_steps; i++) {
+        const xnn_step *s = &x->steps[i];
+        if (s->part < 0) {
+            for (size_t c = 0; c < s->nc; c++)
+                xnn_copy_run(&x->copies[s->c0 + c]);
+            continue;
+        }
+        enum xnn_status st = x->api.xnn_invoke_runtime(x->parts[s->part].runtime);
+        if (st != xnn_status_success)
+            return eb_errf(err, "%s: xnn_invoke_runtime failed (%s) in partition %d of %d",
+                           x->g->path, eb_xnn_status_name(st), s->part + 1, x->n_parts);
+    }
 #endif
     for (int i = 0; i < x->n_out; i++) {
         const xnn_port *p = &x->out[i];

@@ -23,3 +23,9 @@ reason, and the run still succeeds.
   QDQ chains (DequantizeLinear -> Conv/Gemm/MatMul -> [Relu] -> QuantizeLinear) as int8
   $ $EDGEBENCH help xnnpack | grep -o "force: call XNNPACK's NCHW rewrite itself"
   force: call XNNPACK's NCHW rewrite itself
+
+Nodes the 2022 subgraph API lacks (Concat, Split, Slice, Transpose, reshapes that move data in
+NHWC) split the graph into several XNNPACK runtimes with the plugin's copies between them:
+
+  $ $EDGEBENCH help xnnpack | grep -o "run by the plugin as copies between XNNPACK runtimes (the graph is partitioned)"
+  run by the plugin as copies between XNNPACK runtimes (the graph is partitioned)

@@ -2,7 +2,8 @@
 """Small ONNX graphs for tests/unit/test_xnnpack.c: each exercises one mapping path of the
 xnnpack backend (pool padding and ceil_mode, depthwise with a multiplier, standalone
 BatchNormalization, broadcast constants in NHWC, Flatten -> Gemm column permutation, Softmax,
-an int8 QDQ graph, the sparse-inference graph shape) plus ones it must refuse (Transpose, a
+an int8 QDQ graph, the sparse-inference graph shape) Split/Concat/Slice/Transpose
+and a channel shuffle run between partitions, plus ones it must refuse (Tanh, a
 uint8 graph output).  The test compares xnnpack with ref on random input.
 
     /usr/bin/python3 tests/data/xnnpack/make_models.py              # rewrites the .onnx files here
@@ -76,11 +77,70 @@ write("flatten", [
 ], [value("x", [3, 4, 9, 9])], [value("y", None)],
    [init("w", [4, 2, 3, 3]), init("B", [100, 7]), init("C", [7])])
 
-# refused: a Transpose XNNPACK's 2022 subgraph API cannot express
+# (their own random stream, so the models after them stay as they were)
+rng_main, rng = rng, np.random.default_rng(11)
+
+# partitioned: nodes the 2022 subgraph API lacks run as plugin copies between XNNPACK runtimes.
+# split_concat: Conv -> Split (channels, in NHWC) -> one half through a Conv -> Concat -> Conv
+write("split_concat", [
+    helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c1"], ["r1"]),
+    helper.make_node("Split", ["r1"], ["s0", "s1"], axis=1),
+    helper.make_node("Conv", ["s1", "w2"], ["c2"]),
+    helper.make_node("Concat", ["s0", "c2", "r1"], ["cat"], axis=1),
+    helper.make_node("Conv", ["cat", "w3"], ["y"], strides=[2, 2]),
+], [value("x", [2, 3, 6, 5])], [value("y", None)],
+   [init("w1", [8, 3, 3, 3]), init("b1", [8]), init("w2", [4, 4, 1, 1]), init("w3", [5, 16, 1, 1])])
+
+# shuffle: shufflenet's channel shuffle (Reshape -> Transpose -> Reshape), a Slice with a step
+# over H, a Transpose to NHWC order as a graph output, a Concat along W, a Flatten of NCHW
 write("transpose", [
-    helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]),
-    helper.make_node("Relu", ["t"], ["y"]),
-], [value("x", [1, 2, 3, 4])], [value("y", None)], [])
+    helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+    helper.make_node("Reshape", ["c", "shp5"], ["r5"]),
+    helper.make_node("Transpose", ["r5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+    helper.make_node("Reshape", ["t5", "shp4"], ["shuf"]),
+    helper.make_node("Slice", ["shuf", "st", "en", "ax", "sp"], ["sl"]),
+    helper.make_node("Relu", ["sl"], ["slr"]),
+    helper.make_node("Transpose", ["slr"], ["nhwc"], perm=[0, 2, 3, 1]),
+    helper.make_node("Concat", ["shuf", "c"], ["catw"], axis=3),
+    helper.make_node("Flatten", ["catw"], ["flat"]),
+    helper.make_node("Gemm", ["flat", "B"], ["y"], transB=1),
+], [value("x", [2, 3, 5, 4])], [value("nhwc", None), value("y", None)], [
+    init("w", [6, 3, 3, 3]),
+    helper.make_tensor("shp5", TensorProto.INT64, [5], [2, 2, 3, 5, 4]),
+    helper.make_tensor("shp4", TensorProto.INT64, [4], [2, 6, 5, 4]),
+    helper.make_tensor("st", TensorProto.INT64, [2], [4, 1]),
+    helper.make_tensor("en", TensorProto.INT64, [2], [-100, 6]),
+    helper.make_tensor("ax", TensorProto.INT64, [2], [2, 1]),
+    helper.make_tensor("sp", TensorProto.INT64, [2], [-2, 2]),
+    init("B", [7, 6 * 5 * 8]),
+])
+
+# shuffle_block: ShuffleNet's block end, Concat of two branches -> channel shuffle (2 groups),
+# which the plugin writes in one pass, then the next block's Split
+write("shuffle_block", [
+    helper.make_node("Conv", ["x", "wa"], ["a"], pads=[1, 1, 1, 1]),
+    helper.make_node("Conv", ["x", "wb"], ["b"]),
+    helper.make_node("Concat", ["a", "b"], ["cat"], axis=1),
+    helper.make_node("Reshape", ["cat", "shp5"], ["r5"]),
+    helper.make_node("Transpose", ["r5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+    helper.make_node("Reshape", ["t5", "shp4"], ["shuf"]),
+    helper.make_node("Split", ["shuf", "sizes"], ["s0", "s1"], axis=1),
+    helper.make_node("Conv", ["s1", "wc"], ["c"]),
+    helper.make_node("Concat", ["s0", "c"], ["y"], axis=1),
+], [value("x", [2, 3, 5, 6])], [value("y", None)], [
+    init("wa", [4, 3, 3, 3]), init("wb", [4, 3, 1, 1]), init("wc", [4, 4, 1, 1]),
+    helper.make_tensor("shp5", TensorProto.INT64, [5], [2, 2, 4, 5, 6]),
+    helper.make_tensor("shp4", TensorProto.INT64, [4], [2, 8, 5, 6]),
+    helper.make_tensor("sizes", TensorProto.INT64, [2], [4, 4]),
+])
+
+# refused: an operator that is neither mapped nor data movement
+write("refused", [
+    helper.make_node("Conv", ["x", "w"], ["c"]),
+    helper.make_node("Tanh", ["c"], ["y"]),
+], [value("x", [1, 2, 3, 4])], [value("y", None)], [init("w", [2, 2, 1, 1])])
+rng = rng_main
 
 
 # ---- int8 (QDQ): the paths cnn_int8.onnx does not take -------------------------------------
