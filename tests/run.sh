@@ -88,6 +88,19 @@ run_conformance() {
   echo "conf  torchvision/transformer vs PyTorch: $p passed, $f failed"
   [ "$f" -eq 0 ] || cat "$tv"
 
+  # The same exports on the xnnpack plugin (the unit test of it skips them when the exports do
+  # not exist yet, as on a fresh clone): every torchvision CNN, through graph partitioning for
+  # squeezenet and shufflenet; the transformer's MatMul of two activations is refused there.
+  local xv="$log/tv-xnnpack.out"
+  /usr/bin/python3 tests/conformance/torchvision.py --no-export --backend xnnpack \
+    --only mobilenet_v2,resnet18,squeezenet1_1,shufflenet_v2_x0_5,mnasnet0_5 >"$xv" 2>&1
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$xv" | tail -1)
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$xv" | tail -1)
+  p=${p:-0} f=${f:-1}
+  passed=$((passed + p)) failed=$((failed + f))
+  echo "conf  torchvision CNNs on xnnpack vs PyTorch: $p passed, $f failed"
+  [ "$f" -eq 0 ] || cat "$xv"
+
   # The zoo's script must not rot: its quick path (1 epoch, a subset) trains and exports, and
   # ref must reproduce PyTorch's outputs on what it exported.
   local zoo="$log/zoo"
