@@ -97,3 +97,24 @@ int ref_graph_sort(ref_session *s, eb_err *err)
     free(indeg), free(order), free(cstart), free(cons), free(fill), free(done);
     return rc;
 }
+
+int ref_value_known(const ref_value *v)
+{
+    return (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC) && v->data;
+}
+
+void ref_graph_count_readers(const ref_session *s, int *uses, int *reader)
+{
+    memset(uses, 0, (size_t)s->n_vals * sizeof *uses);
+    for (int i = 0; i < s->n_nodes; i++) {
+        const ref_node *nd = &s->nodes[i];
+        if (nd->folded)
+            continue;
+        for (int j = 0; j < nd->n_in; j++)
+            if (nd->in[j] >= 0)
+                uses[nd->in[j]]++, reader[nd->in[j]] = i;
+    }
+    for (int i = 0; i < s->n_vals; i++)
+        if (s->vals[i].is_output)
+            uses[i]++;
+}

@@ -76,28 +76,6 @@ static size_t qd_up(size_t n)
     return (n + QD_ALIGN - 1) / QD_ALIGN * QD_ALIGN;
 }
 
-static int qd_static(const ref_value *v)
-{
-    return (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC) && v->data;
-}
-
-/* Readers of each value among nodes that run (graph outputs count as one more). */
-static void qd_count(const ref_session *s, int *uses, int *reader)
-{
-    memset(uses, 0, (size_t)s->n_vals * sizeof *uses);
-    for (int i = 0; i < s->n_nodes; i++) {
-        const ref_node *nd = &s->nodes[i];
-        if (nd->folded)
-            continue;
-        for (int j = 0; j < nd->n_in; j++)
-            if (nd->in[j] >= 0)
-                uses[nd->in[j]]++, reader[nd->in[j]] = i;
-    }
-    for (int i = 0; i < s->n_vals; i++)
-        if (s->vals[i].is_output)
-            uses[i]++;
-}
-
 /* The only node reading v when it is op `op` (and v is no graph output), else NULL. */
 static ref_node *qd_sole(ref_session *s, const int *uses, const int *reader, int v, ref_op op)
 {
@@ -122,7 +100,7 @@ static int qd_colvec(const ref_session *s, int v, int64_t N, int max_ndim)
     if (v < 0)
         return 0;
     const ref_value *c = &s->vals[v];
-    if (!qd_static(c) || c->dtype != EB_F32 || c->ndim > max_ndim)
+    if (!ref_value_known(c) || c->dtype != EB_F32 || c->ndim > max_ndim)
         return 0;
     if (c->numel == 1)
         return 1;
@@ -173,8 +151,8 @@ static int qd_try(ref_session *s, int i, int *uses, int *reader, eb_err *err)
     /* weights [K, N] and their zero point (one, or one per column) */
     const ref_value *wv = &s->vals[mm->in[1]];
     const ref_value *zv = mm->n_in > 3 && mm->in[3] >= 0 ? &s->vals[mm->in[3]] : NULL;
-    if (!qd_static(wv) || wv->dtype != EB_I64 || wv->ndim != 2 ||
-        (zv && (!qd_static(zv) || zv->dtype != EB_I64 ||
+    if (!ref_value_known(wv) || wv->dtype != EB_I64 || wv->ndim != 2 ||
+        (zv && (!ref_value_known(zv) || zv->dtype != EB_I64 ||
                 (zv->numel != 1 && (int64_t)zv->numel != wv->shape[1]))))
         return 0;
     int64_t K = wv->shape[0], M = wv->shape[1];
@@ -328,7 +306,7 @@ static int qd_try(ref_session *s, int i, int *uses, int *reader, eb_err *err)
         }
     mm->out[0] = v;
     s->vals[v].producer = i;
-    qd_count(s, uses, reader);
+    ref_graph_count_readers(s, uses, reader);
     /* the scale product, when only this chain read it */
     if (ps && uses[ps->out[0]] == 0)
         qd_retire(s, ps);
@@ -344,7 +322,7 @@ int ref_qdq_dyn_fuse(ref_session *s, eb_err *err)
         free(uses), free(reader);
         return eb_errf(err, "out of memory fusing dynamically quantized nodes");
     }
-    qd_count(s, uses, reader);
+    ref_graph_count_readers(s, uses, reader);
     for (int i = 0; i < s->n_nodes && rc >= 0; i++) {
         ref_node *nd = &s->nodes[i];
         if (nd->folded || nd->prep || nd->op != REF_OP_MATMULINTEGER)
@@ -352,7 +330,7 @@ int ref_qdq_dyn_fuse(ref_session *s, eb_err *err)
         rc = qd_try(s, i, uses, reader, err);
         if (rc > 0) {
             fused++;
-            qd_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
         }
     }
     /* DynamicQuantizeLinear nodes nothing reads any more, then a Flatten/Reshape between x and
@@ -366,7 +344,7 @@ int ref_qdq_dyn_fuse(ref_session *s, eb_err *err)
             read += nd->out[j] >= 0 && uses[nd->out[j]] > 0;
         if (!read) {
             qd_retire(s, nd);
-            qd_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
         }
     }
     for (int i = 0; fused && rc >= 0 && i < s->n_nodes; i++) {
@@ -382,7 +360,7 @@ int ref_qdq_dyn_fuse(ref_session *s, eb_err *err)
             s->vals[rs->in[0]].dtype == EB_F32 && s->vals[rs->in[0]].numel == s->vals[x].numel) {
             nd->in[0] = rs->in[0];
             qd_retire(s, rs);
-            qd_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
         }
     }
     free(uses), free(reader);

@@ -107,28 +107,6 @@ static int qf_option(const eb_config *c, const char *key, int def)
            strcmp(v, "on") == 0;
 }
 
-static int qf_static(const ref_value *v)
-{
-    return (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC) && v->data;
-}
-
-/* Readers of each value among nodes that run (graph outputs count as one more). */
-static void qf_count(const ref_session *s, int *uses, int *reader)
-{
-    memset(uses, 0, (size_t)s->n_vals * sizeof *uses);
-    for (int i = 0; i < s->n_nodes; i++) {
-        const ref_node *nd = &s->nodes[i];
-        if (nd->folded)
-            continue;
-        for (int j = 0; j < nd->n_in; j++)
-            if (nd->in[j] >= 0)
-                uses[nd->in[j]]++, reader[nd->in[j]] = i;
-    }
-    for (int i = 0; i < s->n_vals; i++)
-        if (s->vals[i].is_output)
-            uses[i]++;
-}
-
 /* A per-tensor (de)quantization node's scale and zero point, if both are constants. */
 static int qf_scalar_qparams(const ref_session *s, const ref_node *q, float *scale, int64_t *zp)
 {
@@ -136,7 +114,7 @@ static int qf_scalar_qparams(const ref_session *s, const ref_node *q, float *sca
         return 0;
     const ref_value *sc = &s->vals[q->in[1]];
     const ref_value *z = q->n_in > 2 && q->in[2] >= 0 ? &s->vals[q->in[2]] : NULL;
-    if (!qf_static(sc) || sc->numel != 1 || (z && (!qf_static(z) || z->numel != 1)))
+    if (!ref_value_known(sc) || sc->numel != 1 || (z && (!ref_value_known(z) || z->numel != 1)))
         return 0;
     *scale = *(const float *)sc->data;
     *zp = z ? *(const int64_t *)z->data : 0;
@@ -210,7 +188,8 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, int
         return 0;
     const ref_value *qw = &s->vals[dqw->in[0]], *sw = &s->vals[dqw->in[1]];
     const ref_value *zw = dqw->n_in > 2 && dqw->in[2] >= 0 ? &s->vals[dqw->in[2]] : NULL;
-    if (!qf_static(qw) || !qf_static(sw) || (zw && !qf_static(zw)) || qw->dtype != EB_I64)
+    if (!ref_value_known(qw) || !ref_value_known(sw) || (zw && !ref_value_known(zw)) ||
+        qw->dtype != EB_I64)
         return 0;
     /* output side: [Relu ->] QuantizeLinear, each the only reader */
     int y = nd->out[0], relu = -1;
@@ -260,7 +239,8 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, int
         p->rows = (int64_t)xv->numel / nd->k, p->N = p->rows;
         trans_w = 1;
     }
-    if (bv && (!qf_static(bv) || bv->dtype != EB_F32 || bv->numel != (size_t)(p->M * p->groups)))
+    if (bv && (!ref_value_known(bv) || bv->dtype != EB_F32 ||
+               bv->numel != (size_t)(p->M * p->groups)))
         goto skip;
     int64_t Mt = p->M * p->groups;
     /* weight scale / zero point per output channel: DequantizeLinear's axis plan must map
@@ -547,7 +527,7 @@ static int qf_bytes(ref_session *s, const eb_config *config, int *uses, int *rea
             nd->in[0] = rs->in[0];
             qf_retire(s, old);
             rs->fused = rs->folded = 1;
-            qf_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
         }
     }
     for (int i = 0; i < s->n_nodes && qf_option(config, "qdq_conv_pool", 1); i++) {
@@ -555,12 +535,12 @@ static int qf_bytes(ref_session *s, const eb_config *config, int *uses, int *rea
         if (nd->folded || nd->prep || nd->op != REF_OP_MAXPOOL)
             continue;
         if (qf_conv_pool_try(s, nd, uses))
-            qf_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
     }
     for (int i = 0; i < s->n_nodes && qf_option(config, "qdq_quant_in", 1); i++) {
         ref_node *nd = &s->nodes[i];
         if (qf_is_q(nd) && qf_quant_in_try(s, nd, uses))
-            qf_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
     }
     for (int i = 0; i < s->n_nodes; i++) {
         ref_node *nd = &s->nodes[i];
@@ -570,7 +550,7 @@ static int qf_bytes(ref_session *s, const eb_config *config, int *uses, int *rea
         if (rc < 0)
             return -1;
     }
-    qf_count(s, uses, reader);
+    ref_graph_count_readers(s, uses, reader);
     for (int i = 0; i < s->n_nodes; i++) {
         ref_node *nd = &s->nodes[i];
         if (!qf_is_q(nd))
@@ -609,7 +589,7 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
         free(uses), free(reader);
         return eb_errf(err, "out of memory fusing QDQ nodes");
     }
-    qf_count(s, uses, reader);
+    ref_graph_count_readers(s, uses, reader);
     for (int i = 0; i < s->n_nodes && rc >= 0; i++) {
         ref_node *nd = &s->nodes[i];
         if (nd->folded || nd->prep ||
@@ -618,7 +598,7 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
         rc = qf_try(s, i, uses, reader, qf_option(config, "qdq_direct", 1), err);
         if (rc > 0) {
             fused++;
-            qf_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
         }
     }
     /* activation DequantizeLinear nodes (and reshapes after them) nothing reads any more,
@@ -631,7 +611,7 @@ int ref_qdq_fuse(ref_session *s, const eb_config *config, eb_err *err)
             !nd->folded && nd->n_out == 1 && uses[nd->out[0]] == 0) {
             qf_retire(s, nd->out[0]);
             nd->fused = nd->folded = 1;
-            qf_count(s, uses, reader);
+            ref_graph_count_readers(s, uses, reader);
         }
     }
     if (fused && rc >= 0)

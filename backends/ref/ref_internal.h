@@ -407,6 +407,12 @@ const char *ref_node_label(const ref_node *nd, char *buf, size_t n);
 
 /* graph.c: checks producers and inputs, sorts s->nodes topologically. */
 int ref_graph_sort(ref_session *s, eb_err *err);
+/* Whether v is known at open (a weight or a folded value) with its data: what the fusion
+ * passes may read and repack. */
+int ref_value_known(const ref_value *v);
+/* uses[v]: how many nodes that still run read value v, plus one if v is a graph output;
+ * reader[v]: the last such node (left as it was for values nobody reads).  Both sized n_vals. */
+void ref_graph_count_readers(const ref_session *s, int *uses, int *reader);
 
 /* shape.c: infers every value's shape in order, folds nodes whose inputs are all known. */
 int ref_shape_infer(ref_session *s, eb_err *err);
