@@ -69,9 +69,18 @@ A run without profiling leaves no ops.csv behind, even in the same directory.
 
 infer --profile prints the per-node table, slowest first; backends that cannot profile say so.
 
-  $ $EDGEBENCH infer --backend ref models/cnn.onnx --profile | head -2 | awk '{print $1, $2}'
-  node op_type
-  /4/Conv Conv
+  $ $EDGEBENCH infer --backend ref models/cnn.onnx --profile > $CRAMTMP/prof.txt
+  $ head -1 $CRAMTMP/prof.txt | awk '{print $1, $2, $3, $4}'
+  node op_type ms_per_run share
+  $ awk '$1 ~ /^\// {print $2}' $CRAMTMP/prof.txt | sort | uniq -c | awk '{print $2, $1}'
+  Conv 2
+  Flatten 1
+  Gemm 2
+  MaxPool 2
+
+Which node is slowest depends on the CPU, so the order is checked, not the winner.
+
+  $ awk '$1 ~ /^\// { if (seen && $3 > last) print "not sorted at", $1; last = $3; seen = 1 }' $CRAMTMP/prof.txt
   $ $EDGEBENCH infer --backend mock none --profile
   edgebench: infer: backend 'mock' cannot profile nodes
   [2]
