@@ -5,6 +5,8 @@
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h> /* baseline on x86-64 */
+#elif defined(__aarch64__)
+#include <arm_neon.h> /* baseline on aarch64 */
 #endif
 
 #include "gemm_s8.h"
@@ -110,6 +112,138 @@ void eb_ref_qpack_b_off(int64_t K, int64_t N, const uint8_t *base, const int64_t
         }
 }
 
+/* The portable kernel.  A scalar loop nest (one multiply per product, the 6 x 16 int32 tile
+ * in memory) ran 20-60x slower than the AVX2 kernel, so the two baseline vector ISAs get
+ * their own bodies, exact like every kernel here (products fit int16, sums int32):
+ *   - x86-64 (SSE2): pmaddwd on bytes widened to int16 (two columns x four k per register,
+ *     pair sums), rows two at a time and eight columns per pass: 8 accumulators, 4 widened B
+ *     registers, 2 A registers of the 16 xmm;
+ *   - aarch64 (NEON): ld4 splits each k group's 64 bytes into the four k rows, widened to
+ *     int16 once per group; smlal by lane of A, three rows per pass: 12 accumulators and 8
+ *     widened B registers of the 32;
+ *   - anything else: the plain loops. */
+#if defined(__SSE2__)
+/* Pair sums x = (c0: k01, k23, c1: k01, k23), y likewise for c2, c3 -> the four totals. */
+static inline __m128i qg_fold_sse2(__m128i x, __m128i y)
+{
+    __m128 a = _mm_castsi128_ps(x), b = _mm_castsi128_ps(y);
+    __m128i even = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m128i odd = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm_add_epi32(even, odd);
+}
+
+/* Row r's four k bytes (signed) as int16, twice: (a0 a1 a2 a3 a0 a1 a2 a3). */
+static inline __m128i qg_a16_sse2(const int8_t *ap)
+{
+    int32_t w;
+    memcpy(&w, ap, 4);
+    __m128i v = _mm_cvtsi32_si128(w);
+    v = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+    return _mm_unpacklo_epi64(v, v);
+}
+
+void eb_ref_qkernel_c(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c, int64_t ldc,
+                      int mr, int nr)
+{
+    const __m128i zero = _mm_setzero_si128();
+    for (int h = 0; h < 2 && h * 8 < nr; h++)
+        for (int r0 = 0; r0 < mr; r0 += 2) {
+            __m128i x0 = zero, x1 = zero, x2 = zero, x3 = zero; /* row r0, columns 8h + 0..7 */
+            __m128i y0 = zero, y1 = zero, y2 = zero, y3 = zero; /* row r0 + 1 */
+            const int8_t *ap = a + r0 * 4;
+            const uint8_t *bp = b + h * 32;
+            for (int64_t g = 0; g < k4; g++, ap += EB_REF_QMR * 4, bp += EB_REF_QNR * 4) {
+                __m128i braw0 = _mm_loadu_si128((const __m128i *)bp);
+                __m128i braw1 = _mm_loadu_si128((const __m128i *)(bp + 16));
+                __m128i b0 = _mm_unpacklo_epi8(braw0, zero), b1 = _mm_unpackhi_epi8(braw0, zero);
+                __m128i b2 = _mm_unpacklo_epi8(braw1, zero), b3 = _mm_unpackhi_epi8(braw1, zero);
+                __m128i a0 = qg_a16_sse2(ap), a1 = qg_a16_sse2(ap + 4);
+                x0 = _mm_add_epi32(x0, _mm_madd_epi16(b0, a0));
+                x1 = _mm_add_epi32(x1, _mm_madd_epi16(b1, a0));
+                x2 = _mm_add_epi32(x2, _mm_madd_epi16(b2, a0));
+                x3 = _mm_add_epi32(x3, _mm_madd_epi16(b3, a0));
+                y0 = _mm_add_epi32(y0, _mm_madd_epi16(b0, a1));
+                y1 = _mm_add_epi32(y1, _mm_madd_epi16(b1, a1));
+                y2 = _mm_add_epi32(y2, _mm_madd_epi16(b2, a1));
+                y3 = _mm_add_epi32(y3, _mm_madd_epi16(b3, a1));
+            }
+            int32_t t[2][8];
+            _mm_storeu_si128((__m128i *)t[0], qg_fold_sse2(x0, x1));
+            _mm_storeu_si128((__m128i *)(t[0] + 4), qg_fold_sse2(x2, x3));
+            _mm_storeu_si128((__m128i *)t[1], qg_fold_sse2(y0, y1));
+            _mm_storeu_si128((__m128i *)(t[1] + 4), qg_fold_sse2(y2, y3));
+            int n = nr - h * 8 < 8 ? nr - h * 8 : 8;
+            memcpy(c + r0 * ldc + h * 8, t[0], (size_t)n * sizeof *c);
+            if (r0 + 1 < mr)
+                memcpy(c + (r0 + 1) * ldc + h * 8, t[1], (size_t)n * sizeof *c);
+        }
+}
+#elif defined(__aarch64__)
+static inline __attribute__((always_inline)) void
+qg_rows_neon(const int RC, int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c,
+             int64_t ldc, int nr)
+{
+    int32x4_t acc[3][4];
+#pragma GCC unroll 3
+    for (int r = 0; r < RC; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; v++)
+            acc[r][v] = vdupq_n_s32(0);
+    for (int64_t g = 0; g < k4; g++, a += EB_REF_QMR * 4, b += EB_REF_QNR * 4) {
+        uint8x16x4_t bq = vld4q_u8(b); /* bq.val[q][j] = column j's byte k = 4g + q */
+        int16x8_t lo[4], hi[4];
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) {
+            lo[q] = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(bq.val[q])));
+            hi[q] = vreinterpretq_s16_u16(vmovl_high_u8(bq.val[q]));
+        }
+#pragma GCC unroll 3
+        for (int r = 0; r < RC; r++) {
+            int32_t w;
+            memcpy(&w, a + r * 4, 4);
+            int16x4_t av = vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(w))));
+            acc[r][0] = vmlal_lane_s16(acc[r][0], vget_low_s16(lo[0]), av, 0);
+            acc[r][1] = vmlal_high_lane_s16(acc[r][1], lo[0], av, 0);
+            acc[r][2] = vmlal_lane_s16(acc[r][2], vget_low_s16(hi[0]), av, 0);
+            acc[r][3] = vmlal_high_lane_s16(acc[r][3], hi[0], av, 0);
+            acc[r][0] = vmlal_lane_s16(acc[r][0], vget_low_s16(lo[1]), av, 1);
+            acc[r][1] = vmlal_high_lane_s16(acc[r][1], lo[1], av, 1);
+            acc[r][2] = vmlal_lane_s16(acc[r][2], vget_low_s16(hi[1]), av, 1);
+            acc[r][3] = vmlal_high_lane_s16(acc[r][3], hi[1], av, 1);
+            acc[r][0] = vmlal_lane_s16(acc[r][0], vget_low_s16(lo[2]), av, 2);
+            acc[r][1] = vmlal_high_lane_s16(acc[r][1], lo[2], av, 2);
+            acc[r][2] = vmlal_lane_s16(acc[r][2], vget_low_s16(hi[2]), av, 2);
+            acc[r][3] = vmlal_high_lane_s16(acc[r][3], hi[2], av, 2);
+            acc[r][0] = vmlal_lane_s16(acc[r][0], vget_low_s16(lo[3]), av, 3);
+            acc[r][1] = vmlal_high_lane_s16(acc[r][1], lo[3], av, 3);
+            acc[r][2] = vmlal_lane_s16(acc[r][2], vget_low_s16(hi[3]), av, 3);
+            acc[r][3] = vmlal_high_lane_s16(acc[r][3], hi[3], av, 3);
+        }
+    }
+#pragma GCC unroll 3
+    for (int r = 0; r < RC; r++) {
+        int32_t t[EB_REF_QNR];
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; v++)
+            vst1q_s32(t + 4 * v, acc[r][v]);
+        memcpy(c + r * ldc, t, (size_t)nr * sizeof *c);
+    }
+}
+
+void eb_ref_qkernel_c(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c, int64_t ldc,
+                      int mr, int nr)
+{
+    for (int r0 = 0; r0 < mr; r0 += 3) {
+        int rc = mr - r0 < 3 ? mr - r0 : 3;
+        if (rc == 3)
+            qg_rows_neon(3, k4, a + r0 * 4, b, c + r0 * ldc, ldc, nr);
+        else if (rc == 2)
+            qg_rows_neon(2, k4, a + r0 * 4, b, c + r0 * ldc, ldc, nr);
+        else
+            qg_rows_neon(1, k4, a + r0 * 4, b, c + r0 * ldc, ldc, nr);
+    }
+}
+#else
 void eb_ref_qkernel_c(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c, int64_t ldc,
                       int mr, int nr)
 {
@@ -122,6 +256,7 @@ void eb_ref_qkernel_c(int64_t k4, const int8_t *a, const uint8_t *b, int32_t *c,
     for (int r = 0; r < mr; r++)
         memcpy(c + r * ldc, acc[r], (size_t)nr * sizeof *c);
 }
+#endif
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -292,6 +427,88 @@ static int qg_vrows(int64_t M, int64_t b0, int p)
     return n < EB_REF_QVR ? (int)n : EB_REF_QVR;
 }
 
+/* The portable matrix-vector kernel, per target as eb_ref_qkernel_c (the scalar loops ran
+ * 20x the AVX2 kernel's time): one panel (16 rows) at a time over all k groups; SSE2 widens
+ * the weights (signed) to int16 and pmaddwd's them with x, NEON splits each group's 64 bytes
+ * by k (ld4) and smlal's them by x's lanes. */
+#if defined(__SSE2__)
+void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y)
+{
+    const __m128i zero = _mm_setzero_si128();
+    for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
+        int np = qg_vpanels(M, b0);
+        int64_t stride = (int64_t)np * EB_REF_QVR * 4; /* one k group of the whole block */
+        for (int p = 0; p < np; p++) {
+            __m128i acc[8];
+            for (int v = 0; v < 8; v++)
+                acc[v] = zero;
+            const int8_t *w = pv + p * EB_REF_QVR * 4;
+            for (int64_t g = 0; g < k4; g++, w += stride) {
+                int32_t xw;
+                memcpy(&xw, x4 + g * 4, 4);
+                __m128i xv = _mm_unpacklo_epi8(_mm_cvtsi32_si128(xw), zero);
+                xv = _mm_unpacklo_epi64(xv, xv); /* x0 x1 x2 x3 x0 x1 x2 x3 as int16 */
+#pragma GCC unroll 4
+                for (int v = 0; v < 4; v++) { /* rows 4v .. 4v + 3 */
+                    __m128i raw = _mm_loadu_si128((const __m128i *)(w + 16 * v));
+                    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(raw, raw), 8);
+                    __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(raw, raw), 8);
+                    acc[2 * v] = _mm_add_epi32(acc[2 * v], _mm_madd_epi16(lo, xv));
+                    acc[2 * v + 1] = _mm_add_epi32(acc[2 * v + 1], _mm_madd_epi16(hi, xv));
+                }
+            }
+            int32_t t[EB_REF_QVR];
+            for (int v = 0; v < 4; v++)
+                _mm_storeu_si128((__m128i *)(t + 4 * v), qg_fold_sse2(acc[2 * v], acc[2 * v + 1]));
+            memcpy(y + b0 + p * EB_REF_QVR, t, (size_t)qg_vrows(M, b0, p) * sizeof *y);
+        }
+        pv += k4 * stride;
+    }
+}
+#elif defined(__aarch64__)
+void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y)
+{
+    for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
+        int np = qg_vpanels(M, b0);
+        int64_t stride = (int64_t)np * EB_REF_QVR * 4;
+        for (int p = 0; p < np; p++) {
+            int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0; /* rows 0-3 ... 12-15 */
+            const int8_t *w = pv + p * EB_REF_QVR * 4;
+            for (int64_t g = 0; g < k4; g++, w += stride) {
+                int32_t xw;
+                memcpy(&xw, x4 + g * 4, 4);
+                int16x4_t xv = vget_low_s16(
+                    vreinterpretq_s16_u16(vmovl_u8(vreinterpret_u8_s32(vdup_n_s32(xw)))));
+                int8x16x4_t wq = vld4q_s8(w); /* wq.val[q][r] = row r's byte k = 4g + q */
+                int16x8_t l0 = vmovl_s8(vget_low_s8(wq.val[0])), h0 = vmovl_high_s8(wq.val[0]);
+                int16x8_t l1 = vmovl_s8(vget_low_s8(wq.val[1])), h1 = vmovl_high_s8(wq.val[1]);
+                int16x8_t l2 = vmovl_s8(vget_low_s8(wq.val[2])), h2 = vmovl_high_s8(wq.val[2]);
+                int16x8_t l3 = vmovl_s8(vget_low_s8(wq.val[3])), h3 = vmovl_high_s8(wq.val[3]);
+                a0 = vmlal_lane_s16(a0, vget_low_s16(l0), xv, 0);
+                a1 = vmlal_high_lane_s16(a1, l0, xv, 0);
+                a2 = vmlal_lane_s16(a2, vget_low_s16(h0), xv, 0);
+                a3 = vmlal_high_lane_s16(a3, h0, xv, 0);
+                a0 = vmlal_lane_s16(a0, vget_low_s16(l1), xv, 1);
+                a1 = vmlal_high_lane_s16(a1, l1, xv, 1);
+                a2 = vmlal_lane_s16(a2, vget_low_s16(h1), xv, 1);
+                a3 = vmlal_high_lane_s16(a3, h1, xv, 1);
+                a0 = vmlal_lane_s16(a0, vget_low_s16(l2), xv, 2);
+                a1 = vmlal_high_lane_s16(a1, l2, xv, 2);
+                a2 = vmlal_lane_s16(a2, vget_low_s16(h2), xv, 2);
+                a3 = vmlal_high_lane_s16(a3, h2, xv, 2);
+                a0 = vmlal_lane_s16(a0, vget_low_s16(l3), xv, 3);
+                a1 = vmlal_high_lane_s16(a1, l3, xv, 3);
+                a2 = vmlal_lane_s16(a2, vget_low_s16(h3), xv, 3);
+                a3 = vmlal_high_lane_s16(a3, h3, xv, 3);
+            }
+            int32_t t[EB_REF_QVR];
+            vst1q_s32(t, a0), vst1q_s32(t + 4, a1), vst1q_s32(t + 8, a2), vst1q_s32(t + 12, a3);
+            memcpy(y + b0 + p * EB_REF_QVR, t, (size_t)qg_vrows(M, b0, p) * sizeof *y);
+        }
+        pv += k4 * stride;
+    }
+}
+#else
 void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, int32_t *y)
 {
     for (int64_t b0 = 0; b0 < M; b0 += EB_REF_QVB * EB_REF_QVR) {
@@ -306,6 +523,7 @@ void eb_ref_qgemv_c(int64_t M, int64_t k4, const int8_t *pv, const uint8_t *x4, 
             memcpy(y + b0 + p * EB_REF_QVR, acc[p], (size_t)qg_vrows(M, b0, p) * sizeof *y);
     }
 }
+#endif
 
 #if defined(__x86_64__)
 /* One panel's 16 rows x 4 k (64 bytes at w) against the widened x pair xb, into a0-a3 (rows
