@@ -66,10 +66,20 @@ With a big.LITTLE topology (an hwloc XML of a 4+4 board), info shows both core k
     kind 0:        PUs 0-3* (glob)
     kind 1:        PUs 4-7* (glob)
 
-info also says what can be measured here: every energy source, usable or not and why (this
-VM has none), and on a fixture tree of a laptop's powercap, RAPL's domains.
+info also says what can be measured here: every energy source, usable or not and why.  What
+this machine has is its own business (a bare-metal runner as root reads RAPL, this VM has
+nothing), so on the real /sys each source is listed with a verdict and an unusable one with
+its reason; on an empty sysfs tree every one is unusable, and on a fixture tree of a laptop's
+powercap, RAPL's domains are usable.
 
-  $ $EDGEBENCH info | sed -n '/^energy meters:/,$p' | awk 'NR > 1 {print $1, $3}'
+  $ $EDGEBENCH info | sed -n '/^energy meters:/,$p' | awk 'NR > 1 { split($1, s, ":"); seen[s[1]] = 1
+  >   if (!($3 == "usable" || ($3 == "unusable" && NF > 3))) print "bad line:", $0 } END { for (k in seen) print k }' | sort
+  battery
+  hwmon
+  ina3221
+  perf_power
+  rapl
+  $ EDGEBENCH_SYSFS=$ROOT/tests/data/sysfs/empty $EDGEBENCH info | sed -n '/^energy meters:/,$p' | awk 'NR > 1 {print $1, $3}'
   rapl unusable
   perf_power unusable
   hwmon unusable

@@ -2,6 +2,12 @@
 each run's commit, the step flagged where it began, and a gnuplot trend plot.
 
   $ S=$ROOT/scenarios/ci_mock.lua
+
+No energy meter and no telemetry (an empty sysfs tree), whatever the machine running the
+tests has: where RAPL is readable, every run would measure energy, and A/A energy noise is
+the machine's, not edgebench's.
+
+  $ export EDGEBENCH_SYSFS=$ROOT/tests/data/sysfs/empty
   $ i=0; for lat in 1.0 1.0 1.3 1.3; do
   >   i=$((i + 1))
   >   $EDGEBENCH run $S --out n$i -q --set seed=$i --set latency_ms=$lat

@@ -4,6 +4,12 @@ a percentile is.
   $ S=$ROOT/tests/cli/scenarios
   $ col() { /usr/bin/python3 $ROOT/tests/cli/csvcol.py "$@"; }
 
+The device is an empty sysfs tree unless a test names a fixture: no meter, no thermal zone, no
+cpufreq, whatever the machine running the tests exposes (a bare-metal runner as root reads
+RAPL; then every run would measure energy and these checks would test that machine).
+
+  $ export EDGEBENCH_SYSFS=$ROOT/tests/data/sysfs/empty
+
 Energy from a scenario's own Lua meter (2.5 W): gross energy per inference is 2.5 W times the
 time per inference (1 ms mock: about 2.5 mJ), net energy (minus the 2.5 W idle baseline) is
 zero, and the timed loop stretched until the meter saw enough updates (min_time was 0).
@@ -22,7 +28,7 @@ A command meter (a program that prints watts):
   $ col cmd/results.csv energy_source power_avg_w
   command:command\t4 (esc)
 
-Without a meter (this VM), the energy columns stay empty and the note says why; a meter
+Without a meter (the empty tree), the energy columns stay empty and the note says why; a meter
 named but unusable stops the run before anything is measured.
 
   $ $EDGEBENCH run $S/mock_ok.lua --out none -q > /dev/null
@@ -52,26 +58,32 @@ and the cooldown gate records that it did not need to wait.
   $ col dev/results.csv trial throttled temp_start_c temp_max_c cooldown_note | tr '\t' '|'
   1|false|45|45|* 45.0 C* (glob)
 
-On this VM there is nothing to read: the verdict is unknown, not "false".
+With nothing to read (the empty tree), the verdict is unknown, not "false".
 
   $ col none/results.csv throttled throttle_reason | head -1
   \tno thermal_throttle counters, cpufreq or get_throttled on this device (esc)
 
 The server pattern: Poisson arrivals at 200/s on a 1 ms service; latency includes queueing,
-the 50 ms p99 bound holds, and the achieved rate is near the target.
+the verdict on the 50 ms p99 bound is the row's own p99 against it, and the achieved rate is
+that of the arrivals, not of a back-to-back loop (1,000/s).  Whether the bound holds and how
+close the rate gets to 200/s is the machine's load: a process descheduled for tens of ms
+queues the arrivals behind it (under two busy loops on a shared 2-core VM: p99 over 50 ms,
+140/s), so the rate only has to be within a loose band.
 
   $ $EDGEBENCH run $S/server.lua --out srv -q
-  $ col srv/results.csv mode target_qps p99_bound_met achieved_qps | awk -F'\t' '{
-  >   ok = $1 == "single_stream" || ($4 > 150 && $4 < 250); print $1, $2, $3, ok ? "rate ok" : "rate off: " $4}'
-  single_stream   rate ok
-  server 200 true rate ok
+  $ col srv/results.csv mode target_qps p99_bound_met latency_p99_ms achieved_qps | awk -F'\t' '{
+  >   if ($1 == "single_stream") { print $1, ($3 == "" ? "no verdict" : "verdict " $3); next }
+  >   print $1, $2, ($3 == ($4 <= 50 ? "true" : "false") ? "verdict is p99 <= 50" : "verdict " $3 " for p99 " $4),
+  >     ($5 > 100 && $5 < 250 ? "rate ok" : "rate off: " $5) }'
+  single_stream no verdict
+  server 200 verdict is p99 <= 50 rate ok
 
 With search = true the row also says the highest rate whose p99 stays within 50 ms (below
 the 1,000/s a 1 ms service can reach at all; how far below depends on the load of the
-machine, so the bounds are loose).
+machine: under two busy loops on a shared 2-core VM it was 43/s, so any rate found counts).
 
   $ $EDGEBENCH run $S/server.lua --set search=true --out search -q
-  $ col search/results.csv max_qps_within_bound | awk 'NR == 2 {print ($1 > 50 && $1 < 1100) ? "found" : "off: " $1}'
+  $ col search/results.csv max_qps_within_bound | awk 'NR == 2 {print ($1 > 0 && $1 < 1100) ? "found" : "off: " $1}'
   found
 
 Early stop on precision: the loop ran past the 368 samples p99's interval needs, stopped far

@@ -1,6 +1,12 @@
 scripts/nightly.sh: the first run becomes the baseline, a clean run advances it, a slower
 build is a regression (exit 1) that keeps it, and the history is kept throughout.
 
+No energy meter and no telemetry (an empty sysfs tree), whatever the machine running the
+tests has: where RAPL is readable, every run would measure energy, and A/A energy noise is
+the machine's, not edgebench's.
+
+  $ export EDGEBENCH_SYSFS=$ROOT/tests/data/sysfs/empty
+
   $ N="$ROOT/scripts/nightly.sh $ROOT/scenarios/ci_mock.lua --root hist"
   $ $N --set seed=1 > night1.txt; echo "exit $?"
   exit 0

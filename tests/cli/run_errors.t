@@ -10,15 +10,14 @@ text", line 0 meaning the file alone) and which --set values to pass ("-- set: K
   >   n=$((n + 1))
   >   line=${expect%%:*} text=${expect#*: }
   >   where="$f:$line: "; [ "$line" = 0 ] && where="$f: "
-  >   $EDGEBENCH run "$f" $sets --out /tmp/eb-never-written -q > out.txt 2> err.txt; code=$?
-  >   if [ $code -ne 2 ] || [ "$(wc -l < err.txt)" -ne 1 ] || [ -s out.txt ] ||
-  >      ! grep -qF "edgebench: $where$text" err.txt; then
-  >     echo "MISMATCH $f (exit $code):"; cat err.txt
+  >   $EDGEBENCH run "$f" $sets --out $CRAMTMP/never-written -q > $CRAMTMP/out.txt 2> $CRAMTMP/err.txt; code=$?
+  >   if [ $code -ne 2 ] || [ "$(wc -l < $CRAMTMP/err.txt)" -ne 1 ] || [ -s $CRAMTMP/out.txt ] ||
+  >      ! grep -qF "edgebench: $where$text" $CRAMTMP/err.txt; then
+  >     echo "MISMATCH $f (exit $code):"; cat $CRAMTMP/err.txt
   >   fi
   > done; echo "checked $n bad scenarios"
   checked 23 bad scenarios
-  $ rm -f out.txt err.txt
-  $ test -e /tmp/eb-never-written && echo "results written for a bad scenario"
+  $ test -e $CRAMTMP/never-written && echo "results written for a bad scenario"
   [1]
 
 A few of them, as a user sees them.
