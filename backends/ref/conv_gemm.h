@@ -7,8 +7,8 @@
 
 #include "ref_internal.h"
 
-/* Implicit-GEMM tile of a stride-1 convolution (gemm_kernel_avx512.c): for rows r < mr and
- * lanes j < nr (nr <= 64) of vectors q = j / 16, S[r, j] = sum over tap < ntaps, ci < cin of
+/* Implicit-GEMM tile of a stride-1 convolution (gemm_kernel_avx512.c; gemm_kernel_avx2.c
+ * the same on AVX2): for rows r < mr and lanes j < nr (nr <= 64) of vectors q = j / 16, S[r, j] = sum over tap < ntaps, ci < cin of
  * a[(tap*cin + ci)*6 + r] * b[taps[tap] + ci*cstride + j]; then v = act(S + brow[r]) (t->load
  * 0, t->last 1, alpha 1) and vector q of row r is stored as c[r*ldc + off + lane] for every
  * segment of segs[seg_q[q] .. seg_q[q+1]) and lane set in its mask. */
@@ -21,6 +21,10 @@ typedef struct eb_ref_conv_seg {
 void eb_ref_conv_tile_avx512(const float *a, const float *b, const int64_t *taps, int ntaps,
                              int64_t cin, int64_t cstride, float *c, int64_t ldc, int mr, int nr,
                              const eb_ref_conv_seg *segs, const int *seg_q, const eb_ref_tile *t);
+/* The same tile on AVX2+FMA (gemm_kernel_avx2.c): four 6 x 16 passes. */
+void eb_ref_conv_tile_avx2(const float *a, const float *b, const int64_t *taps, int ntaps,
+                           int64_t cin, int64_t cstride, float *c, int64_t ldc, int mr, int nr,
+                           const eb_ref_conv_seg *segs, const int *seg_q, const eb_ref_tile *t);
 /* eb_ref_im2col_packed with the panel row built in a zmm register: each run of a panel is
  * one load (stride 1), two loads and a permute (stride 2) or a gather, the padding left out
  * by a mask, and one 64-byte store per k row.  Same output bytes. */

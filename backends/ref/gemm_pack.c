@@ -27,6 +27,19 @@ static void pack_panel(const float *X, int64_t along, int64_t across, int64_t x0
                        int64_t k0, int64_t kc, int width, float *dst)
 {
     const float *base = X + x0 * along + k0 * across;
+    if (along == 1 && w == EB_REF_NR && width == EB_REF_NR) {
+        /* a whole B panel row per k step: a copy of constant size, which the compiler inlines
+         * as vector moves (a libc call per 64 bytes dominated pointwise packing on the AVX2
+         * and portable paths) */
+        for (int64_t k = 0; k < kc; k++, dst += EB_REF_NR)
+            memcpy(dst, base + k * across, EB_REF_NR * sizeof *dst);
+        return;
+    }
+    if (along == 1 && w == EB_REF_MR && width == EB_REF_MR) {
+        for (int64_t k = 0; k < kc; k++, dst += EB_REF_MR)
+            memcpy(dst, base + k * across, EB_REF_MR * sizeof *dst);
+        return;
+    }
     if (along == 1) {
         /* rows of the panel are contiguous in X: copy w floats per k step */
         for (int64_t k = 0; k < kc; k++, dst += width) {

@@ -287,12 +287,11 @@ void QG_AVX2 eb_ref_qkernel_avx2(int64_t k4, const int8_t *a, const uint8_t *b, 
         const int8_t *ap = a + r0 * 4;
         const uint8_t *bp = b;
         for (int64_t g = 0; g < k4; g++, ap += EB_REF_QMR * 4, bp += EB_REF_QNR * 4) {
-            __m256i braw0 = _mm256_loadu_si256((const __m256i *)bp);
-            __m256i braw1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
-            __m256i b0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(braw0));
-            __m256i b1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(braw0, 1));
-            __m256i b2 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(braw1));
-            __m256i b3 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(braw1, 1));
+            /* vpmovzxbw straight from memory: no 32-byte load and vextracti128 per half */
+            __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bp));
+            __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 16)));
+            __m256i b2 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 32)));
+            __m256i b3 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 48)));
             int32_t w0, w1;
             memcpy(&w0, ap, 4);
             memcpy(&w1, ap + 4, 4);

@@ -103,7 +103,7 @@ static int conv_static(const ref_value *v)
     return (v->kind == REF_VAL_WEIGHT || v->kind == REF_VAL_STATIC) && v->dtype == EB_F32;
 }
 
-/* Implicit GEMM (AVX-512, stride 1, one group): the input is copied once per image into a
+/* Implicit GEMM (AVX-512 and AVX2, stride 1, one group): the input is copied once per image into a
  * zero-padded [C][HP][WP] buffer, and the output is computed on the padded grid of OH x WP
  * positions, where tap (ki, kj) of channel c for position q is simply padded[c][q + ki*dh*WP +
  * kj*dw]: B needs no im2col and no packing, the kernel reads it in place
@@ -136,7 +136,8 @@ static int conv_direct_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
 
 static int conv_implicit_fits(const eb_ref_conv2d *p, eb_ref_isa isa)
 {
-    if (isa != EB_REF_ISA_AVX512 || p->group != 1 || p->sh != 1 || p->sw != 1 || p->oh < 1 ||
+    /* AVX2 runs the same tiles as four 6 x 16 passes (eb_ref_conv_tile_avx2) */
+    if (isa == EB_REF_ISA_PORTABLE || p->group != 1 || p->sh != 1 || p->sw != 1 || p->oh < 1 ||
         p->ow < 1)
         return 0;
     /* Pointwise: the same tile reads the input in place (its grid is the output's), so
@@ -385,6 +386,7 @@ typedef struct conv_implicit_job {
     const float *x;
     float *xp, *y;
     int64_t n_cols, n_rows, rows_per, chans_per;
+    eb_ref_isa isa;
 } conv_implicit_job;
 
 /* Channels [c0, c1) of the input into the padded buffer, borders zeroed (the scratch is shared
@@ -426,7 +428,7 @@ static void conv_implicit_pad_task(void *ctx, int64_t task, int thread)
 static void conv_implicit_task(void *ctx, int64_t task, int thread)
 {
     (void)thread;
-#if defined(__x86_64__) /* AVX-512 only (conv_implicit_fits); compiled away elsewhere */
+#if defined(__x86_64__) /* AVX-512 and AVX2 only (conv_implicit_fits); compiled away elsewhere */
     const conv_implicit_job *j = ctx;
     const eb_ref_conv2d *p = j->p;
     const conv_implicit *ci = j->ci;
@@ -479,8 +481,12 @@ static void conv_implicit_task(void *ctx, int64_t task, int thread)
         int mr = (int)(p->m - i < EB_REF_MR ? p->m - i : EB_REF_MR);
         eb_ref_tile t = {.alpha = 1.0f, .load = 0, .last = 1, .brow = pr->bias + i,
                          .act = pr->act, .lo = pr->lo, .hi = pr->hi};
-        eb_ref_conv_tile_avx512(pr->packed + i * kdim, b, ci->taps, ci->ntaps, p->c, cstride,
-                                j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q, &t);
+        if (j->isa == EB_REF_ISA_AVX512)
+            eb_ref_conv_tile_avx512(pr->packed + i * kdim, b, ci->taps, ci->ntaps, p->c,
+                                    cstride, j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q, &t);
+        else
+            eb_ref_conv_tile_avx2(pr->packed + i * kdim, b, ci->taps, ci->ntaps, p->c, cstride,
+                                  j->y + i * ohw, ohw, mr, (int)nr, segs, seg_q, &t);
     }
 #else
     (void)ctx, (void)task;
@@ -506,7 +512,7 @@ static void conv_implicit_exec(ref_session *s, const ref_node *nd, struct eb_ref
 {
     const eb_ref_conv2d *p = &nd->conv;
     const ref_prep *pr = nd->prep;
-    conv_implicit_job j = {.p = p, .pr = pr, .ci = pr->ext, .xp = s->scratch};
+    conv_implicit_job j = {.p = p, .pr = pr, .ci = pr->ext, .xp = s->scratch, .isa = s->isa};
     if (j.ci->direct) { /* output rows split over the pool */
         int64_t tasks = conv_split(p->oh, threads, &j.rows_per);
         for (int64_t n = 0; n < p->n; n++) {

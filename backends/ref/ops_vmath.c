@@ -1,6 +1,6 @@
 /* Vectorized exp and erf for Softmax, Exp and Erf (the transformer's attention and GELU),
- * where libm's scalar expf/erff were most of those nodes' time.  GCC's generic vectors of 8
- * floats (SSE/AVX/NEON as the target has them), cloned for AVX2+FMA on x86-64 (chosen once
+ * where libm's scalar expf/erff were most of those nodes' time.  GCC's generic vectors of
+ * VM_L floats (SSE/AVX/NEON as the target has them), cloned for AVX2+FMA on x86-64 (chosen once
  * by the loader).  Accuracy, measured against double precision over the whole float range
  * (tests/unit/test_ref_fastpaths.c checks it): exp within 2 ulp, erf within 3e-7 relative;
  * ONNX's node suite allows 1e-3.
@@ -15,9 +15,18 @@
 
 #include "ref_internal.h"
 
-typedef float vm_f8 __attribute__((vector_size(32)));
-typedef int32_t vm_i8 __attribute__((vector_size(32)));
-typedef float vm_f8u __attribute__((vector_size(32), aligned(4)));
+/* Lanes per vector: 8 on x86-64 (the AVX2 clone's ymm; the baseline clone runs only on CPUs
+ * without AVX2), 4 elsewhere (one NEON register).  8-float vectors on aarch64 had every
+ * comparison of the select steps split into scalar fcmp + csel per lane: erf took 387
+ * instructions per 8 floats. */
+#if defined(__x86_64__)
+#define VM_L 8
+#else
+#define VM_L 4
+#endif
+typedef float vm_fv __attribute__((vector_size(VM_L * 4)));
+typedef int32_t vm_iv __attribute__((vector_size(VM_L * 4)));
+typedef float vm_fvu __attribute__((vector_size(VM_L * 4), aligned(4)));
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define VM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -31,51 +40,51 @@ typedef float vm_f8u __attribute__((vector_size(32), aligned(4)));
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-#define VM_SPLAT(v) ((vm_f8){v, v, v, v, v, v, v, v})
-#define VM_ISPLAT(v) ((vm_i8){v, v, v, v, v, v, v, v})
+#define VM_SPLAT(v) ((vm_fv){0} + (v))
+#define VM_ISPLAT(v) ((vm_iv){0} + (v))
 
 /* mask ? a : b, lane-wise (mask lanes all ones or all zeros, as comparisons give). */
-static inline __attribute__((always_inline)) vm_f8 vm_sel(vm_i8 mask, vm_f8 a, vm_f8 b)
+static inline __attribute__((always_inline)) vm_fv vm_sel(vm_iv mask, vm_fv a, vm_fv b)
 {
-    return (vm_f8)((mask & (vm_i8)a) | (~mask & (vm_i8)b));
+    return (vm_fv)((mask & (vm_iv)a) | (~mask & (vm_iv)b));
 }
 
-static inline __attribute__((always_inline)) vm_f8 vm_exp(vm_f8 x)
+static inline __attribute__((always_inline)) vm_fv vm_exp(vm_fv x)
 {
     x = vm_sel(x < VM_SPLAT(-104.0f), VM_SPLAT(-104.0f), x); /* NaN passes through */
     x = vm_sel(x > VM_SPLAT(89.0f), VM_SPLAT(89.0f), x);
     /* round to nearest by the 1.5 * 2^23 trick: n sits in the low mantissa bits of t */
-    const vm_f8 magic = VM_SPLAT(12582912.0f);
-    vm_f8 t = x * VM_SPLAT(1.44269504088896341f) + magic;
-    vm_f8 nf = t - magic;
-    vm_i8 n = (vm_i8)t - (vm_i8)magic;
-    vm_f8 r = x - nf * VM_SPLAT(0.693359375f);
+    const vm_fv magic = VM_SPLAT(12582912.0f);
+    vm_fv t = x * VM_SPLAT(1.44269504088896341f) + magic;
+    vm_fv nf = t - magic;
+    vm_iv n = (vm_iv)t - (vm_iv)magic;
+    vm_fv r = x - nf * VM_SPLAT(0.693359375f);
     r = r - nf * VM_SPLAT(-2.12194440e-4f);
-    vm_f8 p = VM_SPLAT(0.00137514085508883f);
+    vm_fv p = VM_SPLAT(0.00137514085508883f);
     p = p * r + VM_SPLAT(0.008368918672204018f);
     p = p * r + VM_SPLAT(0.04166953265666962f);
     p = p * r + VM_SPLAT(0.166665181517601f);
     p = p * r + VM_SPLAT(0.49999988079071045f);
     p = p * (r * r) + r + VM_SPLAT(1.0f);
-    vm_i8 h = n >> 1, h2 = n - h;
-    vm_f8 s1 = (vm_f8)((h + VM_ISPLAT(127)) << 23), s2 = (vm_f8)((h2 + VM_ISPLAT(127)) << 23);
+    vm_iv h = n >> 1, h2 = n - h;
+    vm_fv s1 = (vm_fv)((h + VM_ISPLAT(127)) << 23), s2 = (vm_fv)((h2 + VM_ISPLAT(127)) << 23);
     return p * s1 * s2;
 }
 
-static inline __attribute__((always_inline)) vm_f8 vm_erf(vm_f8 x)
+static inline __attribute__((always_inline)) vm_fv vm_erf(vm_fv x)
 {
-    const vm_i8 sign = (vm_i8)x & VM_ISPLAT(INT32_MIN);
-    vm_f8 a = (vm_f8)((vm_i8)x & VM_ISPLAT(INT32_MAX));
-    vm_f8 t = x * x;
-    vm_f8 p = VM_SPLAT(-0.0006024587200954556f);
+    const vm_iv sign = (vm_iv)x & VM_ISPLAT(INT32_MIN);
+    vm_fv a = (vm_fv)((vm_iv)x & VM_ISPLAT(INT32_MAX));
+    vm_fv t = x * x;
+    vm_fv p = VM_SPLAT(-0.0006024587200954556f);
     p = p * t + VM_SPLAT(0.005000893026590347f);
     p = p * t + VM_SPLAT(-0.026772955432534218f);
     p = p * t + VM_SPLAT(0.11282039433717728f);
     p = p * t + VM_SPLAT(-0.3761252462863922f);
     p = p * t + VM_SPLAT(1.1283791065216064f);
-    vm_f8 small = x * p;
-    vm_f8 b = vm_sel(a > VM_SPLAT(3.925f), VM_SPLAT(3.925f), a);
-    vm_f8 q = VM_SPLAT(-1.4283559721661732e-05f);
+    vm_fv small = x * p;
+    vm_fv b = vm_sel(a > VM_SPLAT(3.925f), VM_SPLAT(3.925f), a);
+    vm_fv q = VM_SPLAT(-1.4283559721661732e-05f);
     q = q * b + VM_SPLAT(0.0003343865682836622f);
     q = q * b + VM_SPLAT(-0.0035579686518758535f);
     q = q * b + VM_SPLAT(0.023092685267329216f);
@@ -83,42 +92,44 @@ static inline __attribute__((always_inline)) vm_f8 vm_erf(vm_f8 x)
     q = q * b + VM_SPLAT(-0.6376981735229492f);
     q = q * b + VM_SPLAT(-1.1269068717956543f);
     q = q * b + VM_SPLAT(-0.0004721175937447697f);
-    vm_f8 big = VM_SPLAT(1.0f) - vm_exp(q);
+    vm_fv big = VM_SPLAT(1.0f) - vm_exp(q);
     big = vm_sel(a >= VM_SPLAT(3.925f), VM_SPLAT(1.0f), big);
-    big = (vm_f8)((vm_i8)big | sign);
+    big = (vm_fv)((vm_iv)big | sign);
     return vm_sel(a < VM_SPLAT(0.921875f), small, big);
 }
 
-/* Loads/stores of n < 8 trailing floats through a padded buffer. */
-static inline __attribute__((always_inline)) vm_f8 vm_load_part(const float *x, size_t n,
+/* Loads/stores of n < VM_L trailing floats through a padded buffer. */
+static inline __attribute__((always_inline)) vm_fv vm_load_part(const float *x, size_t n,
                                                                 float fill)
 {
-    float b[8] = {fill, fill, fill, fill, fill, fill, fill, fill};
+    float b[VM_L];
+    for (int j = 0; j < VM_L; j++)
+        b[j] = fill;
     memcpy(b, x, n * sizeof *x);
-    vm_f8 v;
+    vm_fv v;
     memcpy(&v, b, sizeof v);
     return v;
 }
 
 VM_CLONES float eb_ref_vexp_sum(size_t n, const float *x, float sub, float *y)
 {
-    vm_f8 acc = VM_SPLAT(0.0f), vs = VM_SPLAT(sub);
+    vm_fv acc = VM_SPLAT(0.0f), vs = VM_SPLAT(sub);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        vm_f8 e = vm_exp(*(const vm_f8u *)(x + i) - vs);
-        *(vm_f8u *)(y + i) = e;
+    for (; i + VM_L <= n; i += VM_L) {
+        vm_fv e = vm_exp(*(const vm_fvu *)(x + i) - vs);
+        *(vm_fvu *)(y + i) = e;
         acc += e;
     }
     float sum = 0.0f;
     if (i < n) {
-        vm_f8 e = vm_exp(vm_load_part(x + i, n - i, sub) - vs);
-        float b[8];
+        vm_fv e = vm_exp(vm_load_part(x + i, n - i, sub) - vs);
+        float b[VM_L];
         memcpy(b, &e, sizeof b);
         memcpy(y + i, b, (n - i) * sizeof *y);
         for (size_t j = 0; j < n - i; j++)
             sum += b[j];
     }
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < VM_L; j++)
         sum += acc[j];
     return sum;
 }
@@ -126,10 +137,10 @@ VM_CLONES float eb_ref_vexp_sum(size_t n, const float *x, float sub, float *y)
 VM_CLONES void eb_ref_verf(size_t n, const float *x, float *y)
 {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        *(vm_f8u *)(y + i) = vm_erf(*(const vm_f8u *)(x + i));
+    for (; i + VM_L <= n; i += VM_L)
+        *(vm_fvu *)(y + i) = vm_erf(*(const vm_fvu *)(x + i));
     if (i < n) {
-        vm_f8 e = vm_erf(vm_load_part(x + i, n - i, 0.0f));
+        vm_fv e = vm_erf(vm_load_part(x + i, n - i, 0.0f));
         memcpy(y + i, &e, (n - i) * sizeof *y);
     }
 }
@@ -138,14 +149,14 @@ VM_CLONES void eb_ref_verf(size_t n, const float *x, float *y)
  * unless every element is NaN (then -inf, as those loops give too). */
 VM_CLONES float eb_ref_vmax(size_t n, const float *x)
 {
-    vm_f8 m = VM_SPLAT(-INFINITY);
+    vm_fv m = VM_SPLAT(-INFINITY);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        vm_f8 v = *(const vm_f8u *)(x + i);
+    for (; i + VM_L <= n; i += VM_L) {
+        vm_fv v = *(const vm_fvu *)(x + i);
         m = vm_sel(v > m, v, m);
     }
     float mx = -INFINITY;
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < VM_L; j++)
         if (m[j] > mx)
             mx = m[j];
     for (; i < n; i++)

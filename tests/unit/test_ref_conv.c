@@ -447,6 +447,59 @@ static void test_conv_gemm_paths(void **state)
     eb_ref_pool_destroy(pool);
 }
 
+/* Which path ref_conv_prepare chose: the implicit GEMM (prep->ext set) or not. */
+static int ref_conv_is_implicit(const eb_ref_conv2d *p0, eb_ref_isa isa)
+{
+    eb_ref_conv2d p = *p0;
+    p.oh = eb_ref_conv_out(p.h, p.kh, p.sh, p.dh, p.pt, p.pb, 0);
+    p.ow = eb_ref_conv_out(p.w, p.kw, p.sw, p.dw, p.pl, p.pr, 0);
+    float *w = ref_conv_fill((size_t)(p.m * p.c / p.group * p.kh * p.kw), 2);
+    ref_value vals[4] = {0};
+    vals[1] = (ref_value){.dtype = EB_F32, .kind = REF_VAL_WEIGHT, .data = w,
+                          .numel = (size_t)(p.m * p.c / p.group * p.kh * p.kw)};
+    int in[3] = {0, 1, -1}, out[1] = {3};
+    ref_node nd = {.op = REF_OP_CONV, .n_in = 3, .n_out = 1, .in = in, .out = out, .conv = p};
+    ref_session s = {.vals = vals, .n_vals = 4, .isa = isa};
+    eb_err err = {0};
+    assert_int_equal(ref_conv_prepare(&s, &nd, NULL, NULL, &err), 0);
+    assert_non_null(nd.prep);
+    int implicit = nd.prep->ext != NULL;
+    free(nd.prep->packed), free(nd.prep->bias), free(nd.prep), free(w);
+    return implicit;
+}
+
+/* AVX2 runs stride-1 convolutions as the implicit GEMM too (eb_ref_conv_tile_avx2; its
+ * numbers are checked against the naive loop with every other ISA by the tests above):
+ * the zoo cnn's 3x3 layers and a pointwise one take it, strided and grouped ones do not,
+ * and the portable build never does. */
+static void test_conv_implicit_isa(void **state)
+{
+    (void)state;
+    const ref_conv_shape yes[] = {
+        {1, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1},  {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1},
+        {1, 37, 9, 11, 13, 1, 1, 1, 1, 0, 1},
+    };
+    const ref_conv_shape no[] = {
+        {1, 16, 14, 14, 32, 3, 3, 2, 1, 1, 1}, {1, 4, 9, 11, 6, 3, 3, 1, 2, 2, 2},
+    };
+    for (int isa = EB_REF_ISA_PORTABLE; isa <= EB_REF_ISA_AVX512; isa++) {
+        if (!eb_ref_isa_supported((eb_ref_isa)isa))
+            continue;
+        for (size_t i = 0; i < sizeof yes / sizeof yes[0] + sizeof no / sizeof no[0]; i++) {
+            int want_yes = i < sizeof yes / sizeof yes[0];
+            const ref_conv_shape *cs = want_yes ? &yes[i] : &no[i - sizeof yes / sizeof yes[0]];
+            eb_ref_conv2d p = {.n = cs->n, .c = cs->c, .h = cs->h, .w = cs->w, .m = cs->m,
+                               .kh = cs->kh, .kw = cs->kw, .sh = cs->s, .sw = cs->s,
+                               .dh = cs->d, .dw = cs->d, .pt = cs->pad, .pl = cs->pad,
+                               .pb = cs->pad, .pr = cs->pad, .group = cs->group};
+            int want = want_yes && isa != EB_REF_ISA_PORTABLE;
+            if (ref_conv_is_implicit(&p, (eb_ref_isa)isa) != want)
+                fail_msg("%s: case %zu: implicit %d, want %d", eb_ref_isa_name((eb_ref_isa)isa),
+                         i, !want, want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_conv_threads_equal),
         cmocka_unit_test(test_conv_model_fusion_profile),
         cmocka_unit_test(test_conv_gemm_paths),
+        cmocka_unit_test(test_conv_implicit_isa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
