@@ -159,7 +159,7 @@ build/lib/edgebench/backend-%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $
 # good, one built for a newer API, one for API 1, one without the entry symbol, one with an
 # unresolved symbol, one that is not a shared object at all.
 TEST_PLUGIN_DIR := build/tests/plugins
-TEST_PLUGINS := $(patsubst %,$(TEST_PLUGIN_DIR)/backend-%.so,testplugin testnewer testv1 testnoentry testunresolved testjunk)
+TEST_PLUGINS := $(patsubst %,$(TEST_PLUGIN_DIR)/backend-%.so,testplugin testnewer testv1 testv2 testnoentry testunresolved testjunk)
 TEST_PLUGIN_SRC := tests/plugins/testplugin.c $(PLUGIN_COMMON)
 all test: $(TEST_PLUGINS)
 build/tests/test_plugin: $(TEST_PLUGINS)
@@ -172,6 +172,9 @@ $(TEST_PLUGIN_DIR)/backend-testnewer.so: $(TEST_PLUGIN_SRC) backends/backend.h
 $(TEST_PLUGIN_DIR)/backend-testv1.so: $(TEST_PLUGIN_SRC) backends/backend.h
 	@mkdir -p $(dir $@)
 	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testv1"' -DTESTPLUGIN_API=1 -o $@ $(TEST_PLUGIN_SRC)
+$(TEST_PLUGIN_DIR)/backend-testv2.so: $(TEST_PLUGIN_SRC) backends/backend.h
+	@mkdir -p $(dir $@)
+	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testv2"' -DTESTPLUGIN_API=2 -o $@ $(TEST_PLUGIN_SRC)
 $(TEST_PLUGIN_DIR)/backend-testnoentry.so: $(TEST_PLUGIN_SRC) backends/backend.h
 	@mkdir -p $(dir $@)
 	$(Q)$(PLUGIN_CC) -DTESTPLUGIN_NAME='"testnoentry"' -DTESTPLUGIN_NO_ENTRY -o $@ $(TEST_PLUGIN_SRC)

@@ -21,6 +21,7 @@
  *   open(model, config)          parse, validate, plan every buffer (all allocation happens here)
  *   io()                         describe inputs and outputs with their bound shapes
  *   facts()                      parameters, nonzero parameters, MACs per inference (optional)
+ *   plan()                       how it will run the model: kernels, partitions (optional)
  *   run(inputs, outputs) x N     the timed call: must not allocate
  *   close()
  */
@@ -33,8 +34,9 @@
 #include "../harness/err.h"
 #include "../harness/tensor.h"
 
-/* 2 appended memory(); a plugin built for 1 still loads (its missing methods read as NULL). */
-#define EB_BACKEND_API 2
+/* 2 appended memory(), 3 plan(); a plugin built for an older version still loads (its missing
+ * methods read as NULL). */
+#define EB_BACKEND_API 3
 
 /* open() returns this (instead of -1, with the reason in `eb_err`) when the backend cannot run
  * the model at all -- a format, an operator or a data type it lacks -- as opposed to failing
@@ -127,6 +129,14 @@ typedef struct eb_backend_i {
      * its resident size before the model was loaded, in kB; -1 where unknown.  The trial adds
      * the peak to peak_rss_kb and takes model_rss_kb from rss - base (memory_note says so). */
     int (*memory)(void *session, long *peak_kb, long *rss_kb, long *base_kb);
+
+    /* methods of version 3 */
+    /* (optional) one line on how the backend runs this model, as it decided at open: the
+     * kernels it chose where the choice depends on the model or the CPU (ref: "isa=avx2;
+     * Gemm[sparse] x2"; xnnpack: its runtimes and the glue between them).  It goes to
+     * results.csv's backend_plan column, so two rows that differ in speed also say whether they
+     * ran the same code.  Writes at most n bytes including the NUL; 0 on success. */
+    int (*plan)(void *session, char *buf, size_t n);
 } eb_backend_i;
 
 /* The one symbol a backend plugin exports (see the top of this file). */

@@ -175,6 +175,22 @@ int eb_backend_facts(const eb_backend_i *b, void *session, eb_model_facts *f)
     return b->facts ? b->facts(session, f) : 0;
 }
 
+int eb_backend_plan(const eb_backend_i *b, void *session, char *buf, size_t n)
+{
+    if (!n)
+        return -1;
+    buf[0] = '\0';
+    if (!b->plan || !session || b->plan(session, buf, n) != 0) {
+        buf[0] = '\0';
+        return -1;
+    }
+    buf[n - 1] = '\0'; /* a backend that filled the buffer to the end still ends it */
+    for (char *c = buf; *c; c++) /* one line: results.csv's cells and the report */
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    return 0;
+}
+
 int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, size_t n_in,
                    eb_tensor *out, size_t n_out, eb_err *err)
 {

@@ -28,6 +28,9 @@ int eb_backend_open(const eb_backend_i *b, const eb_model *m, const eb_config *c
                     eb_err *err);
 int eb_backend_io(const eb_backend_i *b, void *session, eb_io *io, eb_err *err);
 int eb_backend_facts(const eb_backend_i *b, void *session, eb_model_facts *f);
+/* The backend's one-line plan (backend.h's plan()) into buf: 0, or -1 with buf empty when the
+ * backend does not say. */
+int eb_backend_plan(const eb_backend_i *b, void *session, char *buf, size_t n);
 int eb_backend_run(const eb_backend_i *b, void *session, const eb_tensor *in, size_t n_in,
                    eb_tensor *out, size_t n_out, eb_err *err);
 void eb_backend_close(const eb_backend_i *b, void *session);

@@ -12,7 +12,9 @@
 /* How many bytes of eb_backend_i a table of each API version has. */
 static size_t plugin_table_size(unsigned version)
 {
-    return version >= 2 ? sizeof(eb_backend_i) : offsetof(eb_backend_i, memory);
+    if (version >= 3)
+        return sizeof(eb_backend_i);
+    return version == 2 ? offsetof(eb_backend_i, plan) : offsetof(eb_backend_i, memory);
 }
 
 const char *eb_plugin_dirs(char *buf, size_t n)

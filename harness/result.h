@@ -88,6 +88,9 @@ typedef struct eb_result {
      * samples agree ("disagrees with ref on 3.1% of samples") */
     double agreement_vs_ref, max_abs_diff_vs_ref;
     char crosscheck_note[96];
+    /* how the backend ran the model, in its own words (backend.h's plan()): "" if it does not
+     * say */
+    char backend_plan[256];
 } eb_result;
 
 /* Sets identity fields empty, numbers to NaN / -1, status "ok". */

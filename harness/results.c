@@ -138,7 +138,8 @@ typedef enum results_ctype {
     X("thread_binding", RC_STR, thread_binding)                                                \
     X("agreement_vs_ref", RC_FRAC, agreement_vs_ref)                                           \
     X("max_abs_diff_vs_ref", RC_NUM, max_abs_diff_vs_ref)                                      \
-    X("crosscheck_note", RC_STR, crosscheck_note)
+    X("crosscheck_note", RC_STR, crosscheck_note)                                              \
+    X("backend_plan", RC_STR, backend_plan)
 
 typedef struct results_column {
     const char *name;

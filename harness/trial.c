@@ -404,6 +404,7 @@ void eb_trial_execute(const eb_trial *t, eb_result *r, double **samples, size_t 
     r->params = facts.params;
     r->nonzero_params = facts.nonzero_params;
     r->macs = facts.macs;
+    eb_backend_plan(t->backend, session, r->backend_plan, sizeof r->backend_plan);
 
     t0 = eb_now_ms();
     if (eb_backend_run(t->backend, session, feed.slots[0], feed.n_inputs, out, io.n_outputs, &err))

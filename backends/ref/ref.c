@@ -1,9 +1,11 @@
 /* The ref backend's table: open runs the pipeline load -> sort -> infer shapes -> plan, and
  * run() walks the sorted nodes over the planned buffers without allocating. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ref_internal.h"
+#include "threadpool.h"
 
 void ref_session_free(ref_session *s)
 {
@@ -173,6 +175,41 @@ static int ref_facts(void *session, eb_model_facts *f)
     return 0;
 }
 
+/* "isa=avx2 threads=2 nodes=7 merged=3; Conv[int8] x2, Gemm[sparse] x1": the kernel set, the
+ * nodes that run and those merged into others at open (BatchNormalization, activations, QDQ
+ * chains), and every node whose kernel depends on its weights (the op_types with a [suffix]:
+ * int8, sparse, dynamic quantization), so a row says which code it measured. */
+static int ref_kernel_plan(void *session, char *buf, size_t n)
+{
+    const ref_session *s = session;
+    int runs = 0, merged = 0;
+    for (int i = 0; i < s->n_nodes; i++) {
+        runs += !s->nodes[i].folded;
+        merged += s->nodes[i].fused;
+    }
+    size_t k = (size_t)snprintf(buf, n, "isa=%s threads=%d nodes=%d merged=%d",
+                                eb_ref_isa_name(s->isa), eb_ref_pool_threads(s->pool), runs,
+                                merged);
+    const char *sep = "; ";
+    for (int i = 0; i < s->n_nodes && k < n; i++) {
+        const char *t = s->nodes[i].op_type;
+        if (s->nodes[i].folded || !strchr(t, '['))
+            continue;
+        int first = 1, count = 0;
+        for (int j = 0; j < s->n_nodes; j++) {
+            if (s->nodes[j].folded || strcmp(s->nodes[j].op_type, t) != 0)
+                continue;
+            first = first && j >= i; /* listed once, at its first occurrence */
+            count++;
+        }
+        if (!first)
+            continue;
+        k += (size_t)snprintf(buf + k, n - k, "%s%s x%d", sep, t, count);
+        sep = ", ";
+    }
+    return 0;
+}
+
 static int same_shape(const eb_tensor *t, const eb_tensor *want)
 {
     if (t->ndim != want->ndim)
@@ -263,4 +300,5 @@ const eb_backend_i eb_backend_ref = {
     .profile = ref_profile,
     .close = ref_close,
     .operators = ref_supported_ops,
+    .plan = ref_kernel_plan,
 };

@@ -113,12 +113,13 @@ async function openModel(ort, m) {
   const batch = Number(m.fields.get('batch') || 1);
   const opt = (k, d) => (m.fields.has(`opt.${k}`) ? m.fields.get(`opt.${k}`) : d);
   const s = { profile: opt('profile', '0') === '1', runs: 0, mark: 0, profDir: null, ended: false };
+  const spin = opt('spin', '1') === '0' ? 0 : 1;
   const options = {
     executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
     executionMode: 'sequential', graphOptimizationLevel: opt('optimization', 'all'),
     logSeverityLevel: 4,
   };
-  if (opt('spin', '1') === '0') options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  if (!spin) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (s.profile) {
     s.profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort_worker-'));
     process.on('exit', () => fs.rmSync(s.profDir, { recursive: true, force: true }));
@@ -156,6 +157,8 @@ async function openModel(ort, m) {
     if (!TYPES[out[n].type]) throw new Unsupported(`output ${n}: type ${out[n].type} not supported by the worker`);
     return { name: n, type: out[n].type, dims: out[n].dims.slice() };
   });
+  // The choices that change what runs, for results.csv's backend_plan (PROTOCOL.md).
+  s.plan = `cpu EP, graph optimization ${options.graphOptimizationLevel}, intra-op threads ${threads}, spin ${spin}`;
   return s;
 }
 
@@ -201,7 +204,8 @@ async function main() {
       if (m.verb === 'open') {
         s = await openModel(ort, m);
         send('ok', s.inputs.map((t) => ['in', describe(t.name, t.type, t.dims)])
-          .concat(s.outputs.map((t) => ['out', describe(t.name, t.type, t.dims)])));
+          .concat(s.outputs.map((t) => ['out', describe(t.name, t.type, t.dims)]))
+          .concat([['plan', s.plan]]));
       } else if (m.verb === 'run') {
         if (!s) throw new Error('run before open');
         const feeds = feedsFrom(ort, s, m.payload);

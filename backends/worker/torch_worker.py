@@ -178,7 +178,13 @@ class Session:
         except RuntimeError:
             pass  # only settable before the first parallel work; a second open keeps it
         self.module = torch.jit.load(pt, map_location="cpu").eval()
-        if fields.get("opt.optimize", "1") not in ("0", "false", "no", "off"):
+        optimize = fields.get("opt.optimize", "1") not in ("0", "false", "no", "off")
+        # The choices that change what runs, for results.csv's backend_plan (PROTOCOL.md).
+        self.plan = (f"TorchScript {os.path.basename(pt)}, "
+                     f"{'frozen + optimize_for_inference' if optimize else 'as exported'}, "
+                     f"quantized engine {torch.backends.quantized.engine}, "
+                     f"intra-op threads {torch.get_num_threads()}")
+        if optimize:
             # What PyTorch prescribes for TorchScript inference (as ONNX Runtime's graph
             # optimization is on by default): weights folded in as constants, then its
             # inference passes (conv+relu fusion, oneDNN layouts).  The zoo's outputs stay
@@ -270,7 +276,7 @@ def main():
             if verb == "open":
                 s = Session(fields)
                 send("ok", [("in", describe(n, t, d)) for n, t, _, d in s.inputs] +
-                     [("out", describe(n, t, d)) for n, t, d in s.outputs])
+                     [("out", describe(n, t, d)) for n, t, d in s.outputs] + [("plan", s.plan)])
             elif verb == "run":
                 if s is None:
                     raise RuntimeError("run before open")

@@ -51,6 +51,7 @@ typedef struct worker_session {
     size_t rlen, rcap;
     double open_timeout_ms, run_timeout_ms;
     char runtime[64], version[64];
+    char plan[256]; /* "onnxruntime 1.14.0; " + the open answer's plan field, if any */
     eb_io io;
     char names[2 * EB_MAX_IO][256];
     size_t in_bytes, out_bytes;
@@ -562,6 +563,9 @@ static int worker_open_kind(const worker_kind *kind, const eb_model *model,
     rc = worker_check(s, &m, err, "opening the model");
     if (rc != 0 || (rc = worker_parse_io(s, &m, err)) != 0)
         goto fail;
+    const char *plan = worker_field(&m, "plan");
+    snprintf(s->plan, sizeof s->plan, "%s %s%s%.200s", s->runtime, s->version, plan ? "; " : "",
+             plan ? plan : "");
     free(m.line);
     s->send = malloc(s->in_bytes ? s->in_bytes : 1);
     if (!s->send) {
@@ -574,6 +578,13 @@ fail:
     free(m.line);
     worker_close(s);
     return rc == EB_UNSUPPORTED ? EB_UNSUPPORTED : -1;
+}
+
+static int worker_plan(void *session, char *buf, size_t n)
+{
+    const worker_session *s = session;
+    snprintf(buf, n, "%s", s->plan);
+    return 0;
 }
 
 static int worker_io(void *session, eb_io *io)
@@ -817,6 +828,7 @@ const eb_backend_i eb_backend_onnxruntime = {
     .profile = worker_profile,
     .close = worker_close,
     .memory = worker_memory,
+    .plan = worker_plan,
 };
 
 /* ---- pytorch --------------------------------------------------------------------------------- */
@@ -897,6 +909,7 @@ const eb_backend_i eb_backend_pytorch = {
     .profile = worker_profile,
     .close = worker_close,
     .memory = worker_memory,
+    .plan = worker_plan,
 };
 
 /* ---- worker: any command ------------------------------------------------------------------- */
@@ -942,4 +955,5 @@ const eb_backend_i eb_backend_worker = {
     .profile = worker_profile,
     .close = worker_close,
     .memory = worker_memory,
+    .plan = worker_plan,
 };

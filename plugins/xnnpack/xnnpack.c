@@ -326,6 +326,36 @@ static int xnn_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *o
     return 0;
 }
 
+/* "runtimes=3 nodes=52 qs8=0 sparse=off; glue: Concat x2, Transpose x1": how the graph was
+ * split (one XNNPACK runtime per part), the XNNPACK nodes defined and how many are int8, and
+ * the ONNX nodes run as the plugin's copies between the runtimes. */
+static int xnn_plan(void *session, char *buf, size_t n)
+{
+    const xnn_session *x = session;
+    static const char *const sparse_mode[] = {"off", "on", "force"};
+    size_t k = (size_t)snprintf(buf, n, "runtimes=%d nodes=%d qs8=%d sparse=%s", x->n_parts,
+                                x->n_xnn_nodes, x->n_qs8_nodes,
+                                sparse_mode[x->sparse >= 0 && x->sparse <= 2 ? x->sparse : 0]);
+    const char *sep = "; glue: ";
+    for (int i = 0; i < x->n_steps && k < n; i++) {
+        if (x->steps[i].part >= 0)
+            continue;
+        const char *t = x->g->nodes[x->steps[i].node].op_type;
+        int first = 1, count = 0;
+        for (int j = 0; j < x->n_steps; j++) {
+            if (x->steps[j].part >= 0 || strcmp(x->g->nodes[x->steps[j].node].op_type, t) != 0)
+                continue;
+            first = first && j >= i; /* listed once, at its first step */
+            count++;
+        }
+        if (first) {
+            k += (size_t)snprintf(buf + k, n - k, "%s%s x%d", sep, t, count);
+            sep = ", ";
+        }
+    }
+    return 0;
+}
+
 const eb_backend_i eb_backend_xnnpack = {
     .api_version = EB_BACKEND_API,
     .name = "xnnpack",
@@ -341,4 +371,5 @@ const eb_backend_i eb_backend_xnnpack = {
     .facts = xnn_facts,
     .close = xnn_close,
     .operators = xnn_map_operators,
+    .plan = xnn_plan,
 };

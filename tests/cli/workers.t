@@ -29,11 +29,12 @@ that loads, one built for API 1 that loads too, and each kind of refusal with it
   $ EDGEBENCH_BACKEND_PATH=$ROOT/build/tests/plugins $EDGEBENCH backends | sed -n '/^testplugin/,$p' | sed "s|$ROOT/||g"
   testplugin   any      yes        loader test plugin (y = 2x) [plugin build/tests/plugins/backend-testplugin.so]
   testv1       any      yes        loader test plugin (y = 2x) [plugin build/tests/plugins/backend-testv1.so]
+  testv2       any      yes        loader test plugin (y = 2x) [plugin build/tests/plugins/backend-testv2.so]
   xnnpack      onnx     yes        Google's XNNPACK* [plugin bin/../build/lib/edgebench/backend-xnnpack.so] (glob)
   
   plugins refused:
     build/tests/plugins/backend-testjunk.so: dlopen failed: * (glob)
-    build/tests/plugins/backend-testnewer.so: built for backend API 99, this edgebench speaks 1 to 2; rebuild it against this backends/backend.h
+    build/tests/plugins/backend-testnewer.so: built for backend API 99, this edgebench speaks 1 to 3; rebuild it against this backends/backend.h
     build/tests/plugins/backend-testnoentry.so: no symbol edgebench_backend (a plugin exports `const eb_backend_i *edgebench_backend(unsigned)`)
     build/tests/plugins/backend-testunresolved.so: dlopen failed: *undefined symbol: testplugin_nowhere (glob)
 

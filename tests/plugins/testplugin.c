@@ -1,10 +1,12 @@
 /* A tiny backend plugin for the loader's tests (Makefile: TEST_PLUGINS).  Built several ways:
  *   (default)               backend "testplugin", API EB_BACKEND_API: loads and runs
- *   TESTPLUGIN_API=N        a table claiming API N (99: refused as newer; 1: loads as version 1)
+ *   TESTPLUGIN_API=N        a table claiming API N (99: refused as newer; 1 and 2: load as that
+ *                           version, the methods appended later reading NULL)
  *   TESTPLUGIN_NO_ENTRY     no edgebench_backend symbol: refused
  *   TESTPLUGIN_UNRESOLVED   calls a function nobody defines: dlopen refuses it
  * The model: input x float32 [batch, 4], output y = 2 x; option `unsupported=1` makes open
  * answer EB_UNSUPPORTED. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,14 @@ static int tp_run(void *session, const eb_tensor *in, size_t n_in, eb_tensor *ou
     return 0;
 }
 
+/* two lines on purpose: the harness flattens a plan to one */
+static int tp_plan(void *session, char *buf, size_t n)
+{
+    const tp_session *s = session;
+    snprintf(buf, n, "y = 2x\nbatch=%d", s->batch);
+    return 0;
+}
+
 static void tp_close(void *session)
 {
     free(session);
@@ -82,6 +92,9 @@ static const eb_backend_i tp_backend = {
     .io = tp_io,
     .run = tp_run,
     .close = tp_close,
+    /* in every build: a table claiming an older API still has it, and the loader must cut the
+     * table at that version's end */
+    .plan = tp_plan,
 };
 
 #ifdef TESTPLUGIN_NO_ENTRY

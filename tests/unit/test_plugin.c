@@ -41,6 +41,11 @@ static void plugin_test_good_loads_and_runs(void **state)
     long peak, rss, base;
     assert_int_equal(eb_backend_memory(&b, s, &peak, &rss, &base), -1); /* it does not say */
     assert_int_equal(peak, -1);
+    char plan[64];
+    assert_int_equal(eb_backend_plan(&b, s, plan, sizeof plan), 0);
+    assert_string_equal(plan, "y = 2x batch=2"); /* one line for results.csv */
+    assert_int_equal(eb_backend_plan(&b, s, plan, 5), 0);
+    assert_string_equal(plan, "y = "); /* cut to the buffer, still terminated */
     eb_backend_close(&b, s);
 }
 
@@ -65,7 +70,8 @@ static void plugin_test_refusals_say_why(void **state)
                      -1);
 }
 
-/* A table built for API 1 loads; what version 2 appended reads NULL. */
+/* A table built for API 1 loads; what versions 2 and 3 appended reads NULL (the test plugin
+ * defines plan() in every build: the loader must not copy past the table's own version). */
 static void plugin_test_version1_table(void **state)
 {
     eb_backend_i b;
@@ -74,7 +80,22 @@ static void plugin_test_version1_table(void **state)
     assert_int_equal(eb_plugin_load(PLUGIN_TEST_DIR "/backend-testv1.so", &b, why, sizeof why), 0);
     assert_string_equal(b.name, "testv1");
     assert_null(b.memory);
+    assert_null(b.plan);
     assert_int_equal(b.api_version, EB_BACKEND_API);
+}
+
+/* A table built for API 2 reads plan() as NULL; the wrapper then leaves the plan empty. */
+static void plugin_test_version2_table(void **state)
+{
+    eb_backend_i b;
+    char why[384], plan[32] = "stale";
+    memset(&b, 0xff, sizeof b);
+    assert_int_equal(eb_plugin_load(PLUGIN_TEST_DIR "/backend-testv2.so", &b, why, sizeof why), 0);
+    assert_string_equal(b.name, "testv2");
+    assert_null(b.plan);
+    int session = 0;
+    assert_int_equal(eb_backend_plan(&b, &session, plan, sizeof plan), -1);
+    assert_string_equal(plan, "");
 }
 
 static void plugin_test_scan_orders_and_refuses_taken(void **state)
@@ -84,9 +105,10 @@ static void plugin_test_scan_orders_and_refuses_taken(void **state)
     memset(&p, 0, sizeof p);
     /* The same directory twice is scanned once; a missing one is skipped quietly. */
     eb_plugins_scan(&p, PLUGIN_TEST_DIR ":/nonexistent/dir:" PLUGIN_TEST_DIR, taken, 2);
-    assert_int_equal(p.n, 1);
-    assert_string_equal(p.tables[0].name, "testplugin");
     assert_non_null(strstr(p.paths[0], "backend-testplugin.so"));
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.tables[0].name, "testplugin");
+    assert_string_equal(p.tables[1].name, "testv2");
     assert_int_equal(p.n_refused, 5); /* junk, newer, noentry, unresolved, v1 (name taken) */
     assert_non_null(strstr(p.refused[0].path, "backend-testjunk.so"));
     assert_non_null(strstr(p.refused[4].path, "backend-testv1.so"));
@@ -145,6 +167,7 @@ int main(void)
         cmocka_unit_test(plugin_test_good_loads_and_runs),
         cmocka_unit_test(plugin_test_refusals_say_why),
         cmocka_unit_test(plugin_test_version1_table),
+        cmocka_unit_test(plugin_test_version2_table),
         cmocka_unit_test(plugin_test_scan_orders_and_refuses_taken),
         cmocka_unit_test(plugin_test_unsupported_passes_through),
         cmocka_unit_test(plugin_test_registry),
