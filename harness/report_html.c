@@ -264,9 +264,12 @@ static void html_trials(FILE *f, const eb_run_data *d, const eb_recommendation *
         fputs("<td>", f);
         html_text(f, eb_run_cell(d, i, "throttled"));
         fputs("</td><td class=note>", f);
-        /* Everything that qualifies the row's numbers, in one cell. */
-        static const char *const note_cols[] = {"error", "stats_warning", "latency_ci_note",
-                                                "throttle_reason", "memory_note"};
+        /* Everything that qualifies the row's numbers, in one cell, ending with the code the
+         * backend ran (backend_plan: why two rows of one variant may differ). */
+        static const char *const note_cols[] = {"error",         "stats_warning",
+                                                "latency_ci_note", "throttle_reason",
+                                                "memory_note",   "crosscheck_note",
+                                                "backend_plan"};
         int first = 1;
         for (size_t k = 0; k < sizeof note_cols / sizeof note_cols[0]; k++) {
             const char *v = eb_run_cell(d, i, note_cols[k]);

@@ -39,3 +39,9 @@ xnnpack's sparse option is named.
   $ /usr/bin/python3 tests/cli/csvcol.py $CRAMTMP/q/results.csv variant backend backend_plan | awk -F'\t' '$1 == "mlp_pruned95" && ($2 == "ref" || $2 == "xnnpack")' | tr '\t' '|'
   mlp_pruned95|ref|isa=portable threads=2 nodes=4 merged=2
   mlp_pruned95|xnnpack|runtimes=1 nodes=4 qs8=0 sparse=on
+
+The HTML report shows each row's plan in its notes cell.
+
+  $ $EDGEBENCH report $CRAMTMP/p --out $CRAMTMP/r > /dev/null
+  $ grep -o 'runtimes=2 nodes=3 qs8=0 sparse=off; glue: Concat x2, Split x1' $CRAMTMP/r/index.html
+  runtimes=2 nodes=3 qs8=0 sparse=off; glue: Concat x2, Split x1
