@@ -92,8 +92,9 @@ clean:
 # ort: npm's onnxruntime-node into scripts/ort/node_modules (scripts/deps.sh does the same step).
 # export-models: torchvision/transformer exports with random weights into build/models/.
 # torchvision: ref against PyTorch on those exports (tests/conformance/torchvision.py).
-# bench: GEMM table (when tests/bench/gemm_bench.c exists), ref vs ONNX Runtime latencies, and
-# the zoo on every backend as ratios to ref (scripts/bench_backends.sh).
+# bench: GEMM table (when tests/bench/gemm_bench.c exists), ref vs ONNX Runtime latencies, the
+# zoo on every backend as ratios to ref (scripts/bench_backends.sh), the variants' ratios, ref's
+# kernel sets (AVX-512 / AVX2 / portable) against each other, and the regression detector.
 .PHONY: ort export-models torchvision bench
 ORT_STAMP := scripts/ort/node_modules/onnxruntime-node/package.json
 ort: $(ORT_STAMP)
@@ -117,6 +118,7 @@ bench: bin/edgebench $(ORT_STAMP) $(GEMM_BENCH) | $(DEPS_OK)
 	bash scripts/bench.sh
 	bash scripts/bench_backends.sh
 	bash scripts/bench_variants.sh
+	bash scripts/bench_isa.sh
 	bash scripts/bench_compare.sh
 
 # ---- ONNX node conformance (issue 3): ref on ONNX's node test suite (libonnx-testdata) ----
