@@ -90,8 +90,9 @@ static void test_pool_workers_take_part(void **state)
     eb_err err = {0};
     assert_int_equal(eb_ref_pool_create(2, 0, &p, &err), 0);
     threadpool_meet_ctx c = {0};
-    /* enough tasks over enough jobs that the worker certainly picks some up */
-    for (int j = 0; j < 2000 && !atomic_load(&c.seen[1]); j++)
+    /* enough tasks over enough jobs that each thread certainly picks some up; run until both
+     * did (under qemu the worker can take every task of the first job it sees) */
+    for (int j = 0; j < 2000 && !(atomic_load(&c.seen[0]) && atomic_load(&c.seen[1])); j++)
         eb_ref_pool_run(p, 64, threadpool_meet_task, &c);
     assert_int_equal(atomic_load(&c.seen[0]), 1);
     assert_int_equal(atomic_load(&c.seen[1]), 1);
