@@ -69,7 +69,7 @@ static int perf_paranoid(void)
     return level;
 }
 
-void eb_perf_errno_reason(int errnum, int paranoid, char *buf, size_t n)
+void eb_perf_errno_reason(int errnum, int paranoid, int root, char *buf, size_t n)
 {
     switch (errnum) {
     case ENOENT:
@@ -79,7 +79,11 @@ void eb_perf_errno_reason(int errnum, int paranoid, char *buf, size_t n)
         break;
     case EACCES:
     case EPERM:
-        if (paranoid != -99)
+        if (root || (paranoid != -99 && paranoid <= 2))
+            snprintf(buf, n, "perf_event_open refused%s (perf_event_paranoid=%d allows it): "
+                             "seccomp or LSM policy",
+                     root ? " to root" : "", paranoid);
+        else if (paranoid != -99)
             snprintf(buf, n, "perf_event_paranoid=%d: run as root or lower it", paranoid);
         else
             snprintf(buf, n, "perf_event_open not permitted: run as root or lower "
@@ -135,7 +139,7 @@ int eb_perf_open(eb_perf *p)
             int e = errno;
             if (paranoid == -99)
                 paranoid = perf_paranoid();
-            eb_perf_errno_reason(e, paranoid, p->why[i], sizeof p->why[i]);
+            eb_perf_errno_reason(e, paranoid, geteuid() == 0, p->why[i], sizeof p->why[i]);
             continue;
         }
         p->fd[i] = fd;

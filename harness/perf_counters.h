@@ -89,8 +89,11 @@ void eb_perf_column_format(const eb_perf_column *c, const eb_perf_value *v, long
  * e.g. "cycles, instructions: not supported by this CPU/VM"; "" when every counter worked. */
 void eb_perf_unsupported(const eb_perf_value *v, char *buf, size_t n);
 
-/* Reason text for an errno from perf_event_open, given perf_event_paranoid (-99 unknown). */
-void eb_perf_errno_reason(int errnum, int paranoid, char *buf, size_t n);
+/* Reason text for an errno from perf_event_open (after the user-mode-only retry), given
+ * perf_event_paranoid (-99 unknown) and whether the process is root.  A refusal that neither
+ * explains (root, or a level that allows user-mode counting) comes from a policy: a container's
+ * seccomp filter or a security module. */
+void eb_perf_errno_reason(int errnum, int paranoid, int root, char *buf, size_t n);
 
 /* Count scaled for multiplexing: raw * enabled / running; -1 when running is 0 (the counter
  * never got onto the PMU, so there is nothing to scale). */

@@ -65,7 +65,7 @@ needs 368). Software counters (task-clock) work in VMs; hardware ones say why no
 with fewer, and then it stays empty like p99's.)
   $ awk -F, 'NR > 1 && $12 < 368 && ($37 != "" || $38 !~ /p99_hi needs n>=368/) {print "p99 bound claimed on", $12, "samples"}' out/results.csv
   $ /usr/bin/python3 $ROOT/tests/cli/csvcol.py out/results.csv task_clock_ms_per_inference perf_unsupported | awk -F'\t' '
-  >   !($1 > 0) && $2 !~ /task-clock[^;]*: perf_event_(paranoid=|open not)/ {print "no task-clock, and no reason:", $0}'
+  >   !($1 > 0) && $2 !~ /task-clock[^;]*: perf_event_(paranoid=|open not|open refused)/ {print "no task-clock, and no reason:", $0}'
 
 (Where perf_event_open is refused to the process altogether -- perf_event_paranoid 3 for a
 non-root user, a container's seccomp profile -- task-clock stays empty and perf_unsupported

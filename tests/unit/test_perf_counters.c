@@ -185,14 +185,20 @@ static void test_scale(void **state)
 static void test_errno_reasons(void **state)
 {
     (void)state;
-    char buf[128];
-    eb_perf_errno_reason(ENOENT, 2, buf, sizeof buf);
+    char buf[96]; /* eb_perf's own reason buffers: every reason must fit */
+    eb_perf_errno_reason(ENOENT, 2, 0, buf, sizeof buf);
     assert_string_equal(buf, "not supported by this CPU/VM");
-    eb_perf_errno_reason(EOPNOTSUPP, 2, buf, sizeof buf);
+    eb_perf_errno_reason(EOPNOTSUPP, 2, 0, buf, sizeof buf);
     assert_string_equal(buf, "not supported by this CPU/VM");
-    eb_perf_errno_reason(EACCES, 3, buf, sizeof buf);
+    eb_perf_errno_reason(EACCES, 3, 0, buf, sizeof buf);
     assert_string_equal(buf, "perf_event_paranoid=3: run as root or lower it");
-    eb_perf_errno_reason(EINVAL, 2, buf, sizeof buf);
+    /* refused where the level (or being root) allows it: a policy, not the level */
+    eb_perf_errno_reason(EPERM, 3, 1, buf, sizeof buf);
+    assert_string_equal(buf, "perf_event_open refused to root (perf_event_paranoid=3 allows it): "
+                             "seccomp or LSM policy");
+    eb_perf_errno_reason(EACCES, 2, 0, buf, sizeof buf);
+    assert_non_null(strstr(buf, "refused (perf_event_paranoid=2 allows it)"));
+    eb_perf_errno_reason(EINVAL, 2, 0, buf, sizeof buf);
     assert_non_null(strstr(buf, "perf_event_open: "));
 }
 
