@@ -28,6 +28,7 @@
 #include "gemm_s8.h"
 #include "qdq_dyn.h"
 #include "ref_internal.h"
+#include "threadpool.h"
 
 #define QF_ALIGN 64
 
@@ -77,6 +78,14 @@ typedef struct qf_plan {
     int8_t *wd;
     int32_t *corr;
     size_t off_drow;
+    /* stride-1 Conv on int16 pairs (conv_s8.h eb_ref_cw_*, AVX2 without VNNI, option
+     * qdq_direct): weights cwd and offsets cwkoff in its layout; per run the padded input
+     * widened at off_xw, C (cw_n columns a row, the wide path's columns) at off_cw */
+    eb_ref_cw_fn cwrun;
+    eb_ref_cw cw;
+    int32_t *cwd, *cwkoff;
+    int64_t cw_n;
+    size_t off_xw, off_cw;
     /* scratch layout, byte offsets */
     size_t off_x, off_col, off_pb, off_c, off_row, off_pool, total;
 } qf_plan;
@@ -86,7 +95,7 @@ static void qf_free(void *p)
     qf_plan *q = p;
     if (q)
         free(q->pa), free(q->rowsum), free(q->mul), free(q->bias), free(q->koff),
-            free(q->wd), free(q->corr);
+            free(q->wd), free(q->corr), free(q->cwd), free(q->cwkoff);
     free(q);
 }
 
@@ -292,6 +301,17 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, int
         eb_ref_cs8_pack(p->M, nd->conv.c, nd->conv.kh, nd->conv.kw, w, p->wd);
         p->direct = eb_ref_cs8_best();
     }
+    if (p->is_conv && direct_ok && !p->direct && p->groups == 1 && nd->conv.sh == 1 &&
+        nd->conv.sw == 1 && nd->conv.dh == 1 && nd->conv.dw == 1 && eb_ref_cw_best() &&
+        eb_ref_cw_init(&p->cw, p->M, nd->conv.c, nd->conv.kh, nd->conv.kw,
+                       nd->conv.h + nd->conv.pt + nd->conv.pb,
+                       nd->conv.w + nd->conv.pl + nd->conv.pr) == 0 &&
+        (p->cwd = malloc(eb_ref_cw_w_elems(&p->cw, p->M) * sizeof *p->cwd)) &&
+        (p->cwkoff = malloc((size_t)p->cw.G * sizeof *p->cwkoff))) {
+        eb_ref_cw_pack(&p->cw, p->M, w, p->cwd);
+        eb_ref_cw_offsets(&p->cw, p->cwkoff);
+        p->cwrun = eb_ref_cw_best();
+    }
     free(w);
     p->x_offset = qxt == 3 ? 128 : 0;
     p->zx = (int32_t)(zx + p->x_offset);
@@ -339,6 +359,15 @@ static int qf_try(ref_session *s, int i, const int *uses, const int *reader, int
         p->total += qf_up((size_t)ncols * sizeof(int64_t) + 32);
     if (p->direct && (!p->wide || !(p->corr = malloc((size_t)p->M * sizeof *p->corr))))
         p->direct = NULL; /* the direct kernel reads the padded input of the wide path */
+    if (p->cwrun && !p->wide)
+        p->cwrun = NULL; /* it reads the wide path's padded input */
+    if (p->cwrun) {
+        p->cw_n = eb_ref_cw_cols(&p->cw, nd->conv.oh);
+        p->off_xw = p->total;
+        p->total += qf_up(eb_ref_cw_x_elems(&p->cw, nd->conv.oh) * sizeof(int32_t));
+        p->off_cw = p->total;
+        p->total += qf_up((size_t)(p->M * p->cw_n) * sizeof(int32_t));
+    }
     if (p->direct) { /* two output rows (a 2x2 pool's pair) */
         for (int64_t m = 0; m < p->M; m++)
             p->corr[m] = p->zx * p->rowsum[m];
@@ -1109,6 +1138,42 @@ static void qf_direct(const qf_plan *p, const eb_ref_conv2d *c, const uint8_t *x
 #endif
 }
 
+typedef struct qf_cw_job {
+    const qf_plan *p;
+    const int32_t *xw;
+    int32_t *C;
+    int64_t blocks; /* of 16 columns per task */
+} qf_cw_job;
+
+static void qf_cw_task(void *ctx, int64_t t, int thread)
+{
+    (void)thread;
+    const qf_cw_job *j = ctx;
+    const qf_plan *p = j->p;
+    int64_t n0 = t * j->blocks * 16, n1 = n0 + j->blocks * 16;
+    n1 = n1 < p->cw_n ? n1 : p->cw_n;
+    p->cwrun(&p->cw, j->xw, p->cwkoff, p->cwd, p->M, n0, n1, j->C, p->cw_n);
+}
+
+/* One image's group on the int16-pair kernel: the padded input widened, the accumulators
+ * of the wide path's C computed in column blocks over the pool's threads. */
+static void qf_cw(const qf_plan *p, const uint8_t *xp, unsigned char *base,
+                  struct eb_ref_pool *pool)
+{
+    qf_cw_job j = {p, (const int32_t *)(base + p->off_xw), (int32_t *)(base + p->off_cw), 1};
+    eb_ref_cw_widen(&p->cw, 0, xp, (int32_t *)(base + p->off_xw));
+    int64_t blocks = p->cw_n / 16;
+    int threads = eb_ref_pool_threads(pool);
+    if (threads < 2 || blocks < 2) {
+        j.blocks = blocks;
+        qf_cw_task(&j, 0, 0);
+        return;
+    }
+    /* about four tasks a thread: a descheduled worker delays the job by one small task */
+    j.blocks = (blocks + 4 * threads - 1) / (4 * threads);
+    eb_ref_pool_run(pool, (blocks + j.blocks - 1) / j.blocks, qf_cw_task, &j);
+}
+
 void ref_qdq_exec(ref_session *s, const ref_node *nd)
 {
     if (ref_qdq_dyn_is(nd)) {
@@ -1149,6 +1214,12 @@ void ref_qdq_exec(ref_session *s, const ref_node *nd)
                     if (p->direct && (!p->fpool || (p->fk[0] == 2 && p->fk[1] == 2 &&
                                                     p->fs[0] == 2 && p->fs[1] == 2))) {
                         qf_direct(p, c, col, base, yg, ysz);
+                        continue;
+                    }
+                    if (p->cwrun) {
+                        qf_cw(p, col, base, s->pool);
+                        qf_conv_store(p, base, g * p->M, p->M, (int32_t *)(base + p->off_cw),
+                                      p->cw_n, p->wp, c->oh, c->ow, yg, ysz);
                         continue;
                     }
                     eb_ref_qpack_b_off(p->K, p->Nw, col, p->koff, pb);
