@@ -9,6 +9,8 @@ be another interpreter without them):
     /usr/bin/python3 scripts/make_models.py --only student    # the two students only, from
                                                               # models/cnn.onnx (~4 min)
     /usr/bin/python3 scripts/make_models.py --kd-search       # T/alpha on a validation split
+    /usr/bin/python3 scripts/make_models.py --only student --teacher models --seed 1 --out /tmp/s1
+                                # the pair with another seed, elsewhere (scripts/kd_seeds.sh)
 
 Every ONNX file: input "input" [N,1,28,28] float32 (pixels/255, no mean/std), output "logits"
 [N,10], N a dynamic axis, opset 13.
@@ -110,6 +112,7 @@ KD_T = 2.0
 KD_ALPHA = 0.5
 STUDENT_C1, STUDENT_C2, STUDENT_HIDDEN = 8, 16, 64
 STUDENT_EPOCHS = 20
+STUDENT_SEED = SEED + 6  # the committed students'; --seed picks another (scripts/kd_seeds.sh)
 KD_GRID = "labels,2:0.5,4:0.7,4:0.9,8:0.9"
 LORA_RANK = 4
 LORA_ALPHA = 8.0
@@ -908,28 +911,32 @@ def write_manifest(out, rows):
         w.writerows(rows)
 
 
-def distil(zoo, teacher, xtr, ytr, xte, yte, epochs):
+def distil(zoo, teacher, xtr, ytr, xte, yte, epochs, seed=STUDENT_SEED):
     """cnn_student_kd (trained on the teacher's soft targets, KD_T and KD_ALPHA) and
     cnn_student (the same network, seed and epochs on labels only): exported and checked by
-    zoo.add; returns their manifest rows (zoo.rows is left as it was)."""
+    zoo.add; returns their manifest rows (zoo.rows is left as it was). seed: both students'
+    initialisation and batch order (the same for the two, so their difference is KD's alone;
+    --seed, scripts/kd_seeds.sh measures the difference over several)."""
     soft = predict(teacher, xtr)
     arch = (f"conv3x3/2 1->{STUDENT_C1}, conv3x3/2 {STUDENT_C1}->{STUDENT_C2} (BN, ReLU, no "
             f"MaxPool), FC {STUDENT_C2 * 49}->{STUDENT_HIDDEN}->10")
     before = len(zoo.rows)
     for name, use_teacher in (("cnn_student_kd", True), ("cnn_student", False)):
-        torch.manual_seed(SEED + 6)
+        torch.manual_seed(seed)
         student = make_student()
-        secs = train(name, student, xtr, ytr, xte, yte, epochs, SEED + 6,
+        secs = train(name, student, xtr, ytr, xte, yte, epochs, seed,
                      soft=soft if use_teacher else None, cosine=True)
+        seed_note = "" if seed == STUDENT_SEED else f"; seed {seed}"
         zoo.add(name, "distilled" if use_teacher else "student", student, base="cnn",
                 epochs=epochs, secs=secs, trainable=n_params(student),
                 notes=(f"student {arch}; KD from cnn: loss = {KD_ALPHA:g} * T^2 * "
                        f"KL(teacher||student at T={KD_T:g}) + {1 - KD_ALPHA:.2g} * CE; "
                        f"T and alpha chosen on a validation split of the training set "
-                       f"(--kd-search)"
+                       f"(--kd-search)" + seed_note
                        if use_teacher else
                        f"the distillation student ({arch}) trained on labels only (same "
-                       "seed, epochs): what distillation bought is cnn_student_kd minus this"))
+                       "seed, epochs): what distillation bought is cnn_student_kd minus this"
+                       + seed_note))
     rows = zoo.rows[before:]
     del zoo.rows[before:]
     return rows
@@ -1013,6 +1020,13 @@ def main():
                     help="student: remake only cnn_student_kd and cnn_student, distilling from "
                          "OUT/cnn.onnx (reloaded, checked against OUT/manifest.csv), and "
                          "replace their rows of OUT/manifest.csv")
+    ap.add_argument("--seed", type=int, default=STUDENT_SEED,
+                    help="the two students' seed (initialisation and batch order, shared by "
+                         f"the pair; default {STUDENT_SEED}, the committed ones')")
+    ap.add_argument("--teacher", metavar="DIR", default=None,
+                    help="with --only student: read cnn.onnx and manifest.csv from DIR instead "
+                         "of OUT, and write the two students into OUT (a manifest.csv of "
+                         "their two rows if OUT has none), leaving DIR untouched")
     ap.add_argument("--kd-search", action="store_true",
                     help="train the student on 50,000 training images with each T:alpha of "
                          "--kd-grid ('labels': without the teacher), print their top-1 on the "
@@ -1030,6 +1044,8 @@ def main():
                     help="also make cnn_pruned{50,80,95} (2.5 MB more; off to keep models/ "
                          "under 10 MiB)")
     args = ap.parse_args()
+    if args.teacher is not None and args.only != "student":
+        ap.error("--teacher needs --only student")
 
     torch.manual_seed(SEED)
     np.random.seed(SEED)
@@ -1056,14 +1072,18 @@ def main():
         return kd_search(reloaded_teacher(args.out, xte, yte), xtr, ytr, args.epochs_student,
                          grid)
     if args.only == "student":
-        teacher = reloaded_teacher(args.out, xte, yte)
+        teacher = reloaded_teacher(args.teacher or args.out, xte, yte)
+        os.makedirs(os.path.join(args.out, "reference"), exist_ok=True)
         zoo = Zoo(args.out, xte, yte, args.quick)
-        rows = distil(zoo, teacher, xtr, ytr, xte, yte, args.epochs_student)
+        rows = distil(zoo, teacher, xtr, ytr, xte, yte, args.epochs_student, args.seed)
         if zoo.failed:
             for msg in zoo.failed:
                 print(f"make_models: {msg}", file=sys.stderr)
             return 1
-        replace_rows(args.out, rows)
+        if os.path.exists(os.path.join(args.out, "manifest.csv")):
+            replace_rows(args.out, rows)
+        else:
+            write_manifest(args.out, rows)
         print(f"replaced {', '.join(r['name'] for r in rows)} in {args.out}/manifest.csv in "
               f"{time.monotonic() - t_start:.0f}s")
         return 0
@@ -1130,7 +1150,7 @@ def main():
                   f"to match, retrained {args.epochs_half} epochs")
 
     # 3. distilled: same student, same seed and epochs, with and without the teacher.
-    zoo.rows.extend(distil(zoo, cnn, xtr, ytr, xte, yte, args.epochs_student))
+    zoo.rows.extend(distil(zoo, cnn, xtr, ytr, xte, yte, args.epochs_student, args.seed))
 
     # 4. LoRA on inverted images.
     torch.manual_seed(SEED + 7)
