@@ -79,10 +79,13 @@ void eb_perf_errno_reason(int errnum, int paranoid, int root, char *buf, size_t 
         break;
     case EACCES:
     case EPERM:
-        if (root || (paranoid != -99 && paranoid <= 2))
-            snprintf(buf, n, "perf_event_open refused%s (perf_event_paranoid=%d allows it): "
+        if (root)
+            snprintf(buf, n, "perf_event_open refused although running as root: seccomp, LSM "
+                             "or a user namespace");
+        else if (paranoid != -99 && paranoid <= 2)
+            snprintf(buf, n, "perf_event_open refused (perf_event_paranoid=%d allows it): "
                              "seccomp or LSM policy",
-                     root ? " to root" : "", paranoid);
+                     paranoid);
         else if (paranoid != -99)
             snprintf(buf, n, "perf_event_paranoid=%d: run as root or lower it", paranoid);
         else

@@ -31,6 +31,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds: '$ROUNDS' is not a positive integer"
 [[ $TIME =~ ^[0-9]*\.?[0-9]+$ ]] || die "--time: '$TIME' is not a number of seconds"
 [ -x "$EDGEBENCH" ] || die "$EDGEBENCH missing; run make"
+rm -rf "$OUT/runs" # the table takes every run it finds: none from an earlier binary
 mkdir -p "$OUT/runs"
 
 # name <TAB> file <TAB> per-sample shape (no batch axis)

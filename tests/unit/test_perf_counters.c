@@ -194,8 +194,10 @@ static void test_errno_reasons(void **state)
     assert_string_equal(buf, "perf_event_paranoid=3: run as root or lower it");
     /* refused where the level (or being root) allows it: a policy, not the level */
     eb_perf_errno_reason(EPERM, 3, 1, buf, sizeof buf);
-    assert_string_equal(buf, "perf_event_open refused to root (perf_event_paranoid=3 allows it): "
-                             "seccomp or LSM policy");
+    assert_string_equal(buf, "perf_event_open refused although running as root: seccomp, LSM "
+                             "or a user namespace");
+    eb_perf_errno_reason(EPERM, -99, 1, buf, sizeof buf); /* the level unread: not quoted */
+    assert_null(strstr(buf, "-99"));
     eb_perf_errno_reason(EACCES, 2, 0, buf, sizeof buf);
     assert_non_null(strstr(buf, "refused (perf_event_paranoid=2 allows it)"));
     eb_perf_errno_reason(EINVAL, 2, 0, buf, sizeof buf);
