@@ -211,6 +211,111 @@ static void test_cs8_rows(void **state)
         }
 }
 
+/* Naive stride-1 convolution of the padded input xp (cin planes hp x wp) into want[m][oy * wp
+ * + ox] (the wide columns eb_ref_cw_* computes; junk columns left alone). */
+static void ref_quant_conv_naive(int64_t M, int64_t cin, int64_t kh, int64_t kw, int64_t hp,
+                                 int64_t wp, const uint8_t *xp, const int8_t *w, int32_t *want)
+{
+    int64_t oh = hp - kh + 1, ow = wp - kw + 1, K = cin * kh * kw;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int32_t s = 0;
+                for (int64_t ci = 0; ci < cin; ci++)
+                    for (int64_t ky = 0; ky < kh; ky++)
+                        for (int64_t kx = 0; kx < kw; kx++)
+                            s += (int32_t)xp[(ci * hp + oy + ky) * wp + ox + kx] *
+                                 w[m * K + (ci * kh + ky) * kw + kx];
+                want[m * (oh * wp) + oy * wp + ox] = s;
+            }
+}
+
+/* The int16-pair direct conv (conv_s8.h eb_ref_cw_*, AVX2 without VNNI) against the
+ * definition: both pairings (channel pairs, kx pairs for cin 1 and wide kernels), odd
+ * channel counts (a zero partner), pads filled with a zero point, random bytes (uint8
+ * activations and int8 ones stored + 128 look alike here) and extremes (255 x -128 and
+ * 0 x 127), the portable and AVX2 kernels, whole and split in column ranges as threads run
+ * it; the AVX2 widening equals the portable one. */
+static void test_cw_conv(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][7] = {/* M, cin, kh, kw, oh, ow, pad */
+                                        {16, 1, 3, 3, 28, 28, 1}, {32, 16, 3, 3, 14, 14, 1},
+                                        {4, 3, 3, 3, 5, 7, 1},    {8, 5, 2, 4, 3, 13, 0},
+                                        {12, 2, 1, 1, 4, 9, 0},   {4, 1, 5, 5, 6, 6, 2},
+                                        {20, 7, 3, 5, 2, 3, 2},   {32, 1, 1, 4, 1, 1, 0}};
+    eb_ref_cw_fn fast = eb_ref_cw_best();
+    uint32_t seed = 99;
+    int modes = 0;
+    for (int form = 0; form < 3; form++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            int64_t M = shapes[i][0], cin = shapes[i][1], kh = shapes[i][2], kw = shapes[i][3];
+            int64_t oh = shapes[i][4], ow = shapes[i][5], pad = shapes[i][6];
+            int64_t hp = oh + kh - 1, wp = ow + kw - 1, K = cin * kh * kw;
+            eb_ref_cw cw;
+            assert_int_equal(eb_ref_cw_init(&cw, M, cin, kh, kw, hp, wp), 0);
+            /* the pairing with fewer groups (both occur among the shapes) */
+            assert_int_equal(cw.mode, cin * kh * ((kw + 1) / 2) < (cin + 1) / 2 * kh * kw);
+            modes |= 1 << cw.mode;
+            int64_t cols = eb_ref_cw_cols(&cw, oh);
+            size_t xbytes = (size_t)(cin * hp * wp + 64);
+            uint8_t *xp = malloc(xbytes), zx = (uint8_t)(ref_quant_next(&seed) & 0xff);
+            int8_t *w = malloc((size_t)(M * K));
+            int32_t *wd = malloc(eb_ref_cw_w_elems(&cw, M) * 4);
+            int32_t *koff = malloc((size_t)cw.G * 4);
+            size_t xe = eb_ref_cw_x_elems(&cw, oh);
+            int32_t *xw = malloc(xe * 4), *xw2 = malloc(xe * 4);
+            int32_t *want = calloc((size_t)(M * oh * wp), 4);
+            int32_t *got = malloc((size_t)(M * cols) * 4);
+            assert_true(xp && w && wd && koff && xw && xw2 && want && got);
+            memset(xp, zx, xbytes); /* the padding (and slack) holds the zero point */
+            for (int64_t ci = 0; ci < cin; ci++)
+                for (int64_t y = pad; y < hp - pad; y++)
+                    for (int64_t x = pad; x < wp - pad; x++)
+                        xp[(ci * hp + y) * wp + x] =
+                            form == 1 ? 255 : form == 2 ? 0 : (uint8_t)(ref_quant_next(&seed));
+            for (int64_t j = 0; j < M * K; j++)
+                w[j] = form == 1 ? -128 : form == 2 ? 127 : (int8_t)(ref_quant_next(&seed));
+            ref_quant_conv_naive(M, cin, kh, kw, hp, wp, xp, w, want);
+            eb_ref_cw_pack(&cw, M, w, wd);
+            eb_ref_cw_offsets(&cw, koff);
+            int avx2 = cw.avx2;
+            cw.avx2 = 0;
+            eb_ref_cw_widen(&cw, oh, xp, xw);
+            if (avx2) {
+                cw.avx2 = 1;
+                memset(xw2, 0x55, xe * 4);
+                eb_ref_cw_widen(&cw, oh, xp, xw2);
+                assert_memory_equal(xw, xw2, xe * 4);
+            }
+            for (int k = 0; k < 3; k++) {
+                eb_ref_cw_fn run = k == 0 ? eb_ref_cw_run_c : fast;
+                if (!run)
+                    continue;
+                memset(got, 0x55, (size_t)(M * cols) * 4);
+                if (k < 2) {
+                    run(&cw, xw, koff, wd, M, 0, cols, got, cols);
+                } else { /* column ranges of 16, in reverse, as pool tasks may run them */
+                    for (int64_t n0 = (cols - 1) / 16 * 16; n0 >= 0; n0 -= 16)
+                        run(&cw, xw, koff, wd, M, n0, n0 + 16 < cols ? n0 + 16 : cols, got,
+                            cols);
+                }
+                for (int64_t m = 0; m < M; m++)
+                    for (int64_t oy = 0; oy < oh; oy++)
+                        for (int64_t ox = 0; ox < ow; ox++) {
+                            int64_t n = oy * wp + ox;
+                            if (got[m * cols + n] != want[m * oh * wp + n])
+                                fail_msg("shape %zu form %d kernel %d: C[%lld][%lld] = %d, "
+                                         "want %d",
+                                         i, form, k, (long long)m, (long long)n,
+                                         got[m * cols + n], want[m * oh * wp + n]);
+                        }
+            }
+            free(xp), free(w), free(wd), free(koff), free(xw), free(xw2), free(want), free(got);
+        }
+    assert_int_equal(modes, 3);
+}
+
 static void test_qgemm_threads(void **state)
 {
     (void)state;
@@ -221,18 +326,23 @@ static void test_qgemm_threads(void **state)
     eb_ref_pool_destroy(pool);
 }
 
-static void *ref_quant_open(const char *file, int n_opt, const eb_option *opt)
+static void *ref_quant_open_t(const char *file, int threads, int n_opt, const eb_option *opt)
 {
     char path[256];
     snprintf(path, sizeof path, REF_QUANT_DIR "%s", file);
     eb_model m = {.path = path, .format = "onnx"};
-    eb_config c = {.threads = 1, .batch = 1, .cores = "all", .options = opt,
+    eb_config c = {.threads = threads, .batch = 1, .cores = "all", .options = opt,
                    .n_options = (size_t)n_opt};
     void *s = NULL;
     eb_err err = {0};
     if (eb_backend_ref.open(&m, &c, &s, &err) != 0)
         fail_msg("%s: %s", file, err.msg);
     return s;
+}
+
+static void *ref_quant_open(const char *file, int n_opt, const eb_option *opt)
+{
+    return ref_quant_open_t(file, 1, n_opt, opt);
 }
 
 /* Runs stem.onnx on stem_x.npy; returns the largest |y - stem_y| and the count above tol. */
@@ -352,7 +462,8 @@ static void ref_quant_run_raw(void *s, const eb_tensor *x, float *y, size_t n_ou
  * the bytes the separate nodes give, on every ISA: the models' own inputs, inputs far
  * beyond the quantization range (saturation at both ends), exact rounding ties (x = (k + 0.5)
  * * scale) and zeros. */
-static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim, size_t n_out)
+static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim, size_t n_out,
+                                int threads)
 {
     static const char *isas[] = {NULL, "avx2", "portable"};
     size_t n = 1;
@@ -367,7 +478,8 @@ static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (isas[i])
             setenv("EDGEBENCH_REF_ISA", isas[i], 1);
-        void *fast = ref_quant_open(file, 0, NULL), *ref = ref_quant_open(file, 3, slow);
+        void *fast = ref_quant_open_t(file, threads, 0, NULL);
+        void *ref = ref_quant_open(file, 3, slow);
         for (int form = 0; form < 5; form++) {
             uint32_t r = 12345u + (uint32_t)form;
             for (size_t j = 0; j < n; j++) {
@@ -380,8 +492,8 @@ static void ref_quant_fast_case(const char *file, const int64_t *shape, int ndim
             ref_quant_run_raw(fast, &x, y0, n_out);
             ref_quant_run_raw(ref, &x, y1, n_out);
             if (memcmp(y0, y1, n_out * sizeof *y0) != 0)
-                fail_msg("%s isa %s input form %d: fast int8 path differs", file,
-                         isas[i] ? isas[i] : "best", form);
+                fail_msg("%s isa %s input form %d threads %d: fast int8 path differs", file,
+                         isas[i] ? isas[i] : "best", form, threads);
         }
         eb_backend_ref.close(fast);
         eb_backend_ref.close(ref);
@@ -394,12 +506,15 @@ static void test_qdq_fast_exact(void **state)
 {
     (void)state;
     static const int64_t chain[] = {1, 2, 10, 10}, qcnn[] = {1, 3, 12, 12}, cnn[] = {1, 1, 28, 28};
-    ref_quant_fast_case("q_chain.onnx", chain, 4, 6);
-    ref_quant_fast_case("q_cnn.onnx", qcnn, 4, 10);
+    for (int t = 1; t <= 2; t++) { /* 2: the AVX2 direct conv splits its columns */
+        ref_quant_fast_case("q_chain.onnx", chain, 4, 6, t);
+        ref_quant_fast_case("q_cnn.onnx", qcnn, 4, 10, t);
+    }
     FILE *f = fopen("models/cnn_int8.onnx", "rb"); /* the zoo's, when built */
     if (f) {
         fclose(f);
-        ref_quant_fast_case("../../../models/cnn_int8.onnx", cnn, 4, 10);
+        ref_quant_fast_case("../../../models/cnn_int8.onnx", cnn, 4, 10, 1);
+        ref_quant_fast_case("../../../models/cnn_int8.onnx", cnn, 4, 10, 2);
         ref_session *s = ref_quant_open("../../../models/cnn_int8.onnx", 0, NULL);
         assert_int_equal(ref_quant_count_op(s, "MaxPool[int8]"), 0);
         assert_int_equal(ref_quant_count_op(s, "QuantizeLinear"), 0);
@@ -462,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_qgemv_kernels),
         cmocka_unit_test(test_qgemm_threads),
         cmocka_unit_test(test_cs8_rows),
+        cmocka_unit_test(test_cw_conv),
         cmocka_unit_test(test_qdq_cnn),
         cmocka_unit_test(test_qdq_chain),
         cmocka_unit_test(test_qdq_fast_exact),
