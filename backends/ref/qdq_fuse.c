@@ -78,9 +78,10 @@ typedef struct qf_plan {
     int8_t *wd;
     int32_t *corr;
     size_t off_drow;
-    /* stride-1 Conv on int16 pairs (conv_s8.h eb_ref_cw_*, AVX2 without VNNI, option
-     * qdq_direct): weights cwd and offsets cwkoff in its layout; per run the padded input
-     * widened at off_xw, C (cw_n columns a row, the wide path's columns) at off_cw */
+    /* stride-1 Conv on int16 pairs (conv_s8.h eb_ref_cw_*: AVX2, when the VNNI kernel
+     * above does not take the Conv; option qdq_direct): weights cwd and offsets cwkoff in
+     * its layout; per run the padded input widened at off_xw, C (cw_n columns a row, the
+     * wide path's columns and their room) at off_cw */
     eb_ref_cw_fn cwrun;
     eb_ref_cw cw;
     int32_t *cwd, *cwkoff;
