@@ -121,6 +121,21 @@ void eb_compare_print_table(FILE *f, const eb_compare_report *rep, const eb_run_
             fprintf(f, "  %s: not comparable: %s\n", label, e->latency.note);
         }
     }
+    /* A change in speed may be a change of code: another kernel set (a different CPU or
+     * EDGEBENCH_REF_ISA), sparse or int8 kernels switched on or off, another runtime version.
+     * Said beside the verdict, never instead of it. */
+    for (size_t i = 0; i < rep->n; i++) {
+        const eb_compare_entry *e = &rep->entries[i];
+        if (e->base_row < 0 || e->cur_row < 0)
+            continue;
+        const char *pb = eb_run_cell(base, (size_t)e->base_row, "backend_plan");
+        const char *pc = eb_run_cell(cur, (size_t)e->cur_row, "backend_plan");
+        if (pb[0] && pc[0] && strcmp(pb, pc) != 0) { /* older runs recorded none */
+            eb_compare_entry_label(e, label, sizeof label);
+            fprintf(f, "  %s: ran other code: '%s' in base, '%s' in current\n", label, pb,
+                    pc);
+        }
+    }
     fprintf(f, "\n%s\n", counts);
 }
 

@@ -45,3 +45,15 @@ The HTML report shows each row's plan in its notes cell.
   $ $EDGEBENCH report $CRAMTMP/p --out $CRAMTMP/r > /dev/null
   $ grep -o 'runtimes=2 nodes=3 qs8=0 sparse=off; glue: Concat x2, Split x1' $CRAMTMP/r/index.html
   runtimes=2 nodes=3 qs8=0 sparse=off; glue: Concat x2, Split x1
+
+`edgebench compare` names a trial whose plan changed between the two runs beside its verdict:
+here the 95%-pruned MLP lost its sparse kernels on ref (the threshold above 1) and every model
+that xnnpack ran went to its sparse mode, so a slowdown there is a change of code, not of the
+machine; the trials whose plan stayed the same are not named.
+
+  $ $EDGEBENCH compare $CRAMTMP/p $CRAMTMP/q > $CRAMTMP/cmp.txt; echo "exit $?"
+  exit [01] (re)
+  $ grep 'ran other code' $CRAMTMP/cmp.txt | grep '/ref '
+    mlp_pruned95/ref threads=2: ran other code: 'isa=portable threads=2 nodes=4 merged=2; Gemm[sparse] x2' in base, 'isa=portable threads=2 nodes=4 merged=2' in current
+  $ grep 'ran other code' $CRAMTMP/cmp.txt | grep -c '/xnnpack .*sparse=off.* in base, .*sparse=on.* in current'
+  5
