@@ -30,6 +30,7 @@
 # measurement (default 1; the longest is 3x that).  Takes ~3 minutes on 2 cores by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_exports.sh
 ROOT=$PWD
 PY=/usr/bin/python3
 EDGEBENCH=${EDGEBENCH:-$ROOT/bin/edgebench}
@@ -86,14 +87,7 @@ fi
 # name <TAB> file <TAB> per-sample shape (no batch axis)
 models=$(
   printf 'mlp\tmodels/mlp.onnx\t1,28,28\ncnn\tmodels/cnn.onnx\t1,28,28\n'
-  if [ -f build/models/manifest.csv ]; then
-    "$PY" - build/models/manifest.csv <<'EOF'
-import csv, sys
-for r in csv.DictReader(open(sys.argv[1])):
-    if r["name"] == r["reference"]:   # the main export of each model, not its other opsets
-        print(f"{r['name']}\tbuild/models/{r['file']}\t{','.join(r['input_shape'].split('x')[1:])}")
-EOF
-  fi
+  bench_exports
 )
 if [ -n "$ONLY" ]; then
   models=$(echo "$models" | awk -F'\t' -v only=",$ONLY," 'index(only, "," $1 ",")')

@@ -14,6 +14,7 @@
 # next one down, and the table says so).  Writes OUT/isa.md (OUT defaults to build/bench/isa).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_exports.sh
 PY=/usr/bin/python3
 EDGEBENCH=${EDGEBENCH:-$PWD/bin/edgebench}
 OUT=build/bench/isa ROUNDS=2 TIME=0.5
@@ -38,14 +39,7 @@ mkdir -p "$OUT/runs"
 models=$(
   printf 'mlp\tmodels/mlp.onnx\t1,28,28\ncnn\tmodels/cnn.onnx\t1,28,28\n'
   printf 'cnn_int8\tmodels/cnn_int8.onnx\t1,28,28\n'
-  if [ -f build/models/manifest.csv ]; then
-    "$PY" - build/models/manifest.csv <<'EOF'
-import csv, sys
-for r in csv.DictReader(open(sys.argv[1])):
-    if r["name"] == r["reference"]:   # the main export of each model, not its other opsets
-        print(f"{r['name']}\tbuild/models/{r['file']}\t{','.join(r['input_shape'].split('x')[1:])}")
-EOF
-  fi
+  bench_exports
 )
 
 for ((round = 1; round <= ROUNDS; round++)); do
